@@ -1,0 +1,54 @@
+# vigie — build, run, test, benchmark. Every Go command gets the sqlite_fts5
+# tag: without it go-sqlite3 has no full-text index and the store refuses.
+GO      ?= go
+TAGS    := sqlite_fts5
+GOFLAGS_BUILD := -tags $(TAGS) -trimpath
+BIN     := bin
+
+.PHONY: all build run test test-deps lint fuzz bench bench-go clean
+
+all: build
+
+build: $(BIN)/vigie
+
+$(BIN)/vigie: FORCE
+	$(GO) build $(GOFLAGS_BUILD) -o $@ ./cmd/vigie
+
+FORCE:
+
+# Build and start the central server on the embedded default configuration.
+run: build
+	./$(BIN)/vigie serve
+
+# Everything the tests need, then every test with the race detector.
+test: test-deps lint
+	$(GO) test -race -tags $(TAGS) -count=1 -timeout 20m ./...
+
+# Real peers the integration tests drive: logger (bsdutils) and rsyslog.
+test-deps:
+	@./.ci/test-deps
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet -tags $(TAGS) ./...
+
+# A short run of every fuzz target (FUZZTIME=5m for a long one).
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -tags $(TAGS) -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -tags $(TAGS) -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+# Go micro-benchmarks, then the end-to-end harness beside rsyslog.
+bench: bench-go
+	$(GO) run ./bench/cmd/vigie-bench -vigie ./$(BIN)/vigie $(BENCHFLAGS)
+
+bench-go: build
+	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./record/ ./collector/ ./store/...
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,89 @@
+// Command vigie is the central server (`vigie serve`) and its admin CLI.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+const usage = `usage: vigie COMMAND [flags]
+
+commands:
+  serve          run the central server (syslog collector, store, API)
+  search QUERY   search the store from the command line
+  hash-password  read a password on stdin, print its bcrypt hash for auth.users
+  version        print the version
+
+Run 'vigie COMMAND -h' for a command's flags.
+`
+
+// exitError carries the process exit status of a failed command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		code := 1
+		var ee exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+		}
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "vigie:", err)
+		}
+		os.Exit(code)
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitError{2, errors.New("no command")}
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr)
+	case "search":
+		return search(ctx, args[1:], stdout, stderr)
+	case "hash-password":
+		return hashPassword(stdin, stdout)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "vigie", version())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return exitError{2, fmt.Errorf("unknown command %q", args[0])}
+}
+
+// version is the module version, or the VCS revision of a source build.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
+}

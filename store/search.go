@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"vigie/record"
+	"vigie/store/query"
+)
+
+// Request selects records: a query in the query language and a time range.
+type Request struct {
+	Query string
+	// From and To bound the records' time, inclusive; zero means unbounded.
+	From, To time.Time
+	// Limit caps the records returned (default 100, at most MaxLimit).
+	Limit int
+	// Before is the cursor of a previous answer: only older records.
+	Before string
+}
+
+// MaxLimit is the most records one search returns.
+const MaxLimit = 10_000
+
+// Result is one page of records, newest first.
+type Result struct {
+	Records []record.Record `json:"records"`
+	// Next is the cursor for the following (older) page, "" at the end.
+	Next string `json:"next"`
+}
+
+// ErrBadRequest wraps errors in what the caller asked, as opposed to the
+// store failing; query syntax errors are *query.Error and wrap it too.
+var ErrBadRequest = errors.New("bad request")
+
+type plan struct {
+	c      query.Compiled
+	lo, hi int64
+}
+
+func (s *Store) plan(req Request) (plan, error) {
+	q, err := query.Parse(req.Query)
+	if err != nil {
+		return plan{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	p := plan{c: q.Compile(), lo: 0, hi: math.MaxInt64}
+	if !req.From.IsZero() {
+		p.lo = idFloor(req.From)
+	}
+	if !req.To.IsZero() {
+		p.hi = idCeil(req.To)
+	}
+	if req.Before != "" {
+		b, err := strconv.ParseInt(req.Before, 10, 64)
+		if err != nil || b <= 0 {
+			return plan{}, fmt.Errorf("%w: before: not a cursor from a previous answer", ErrBadRequest)
+		}
+		p.hi = min(p.hi, b-1)
+	}
+	if p.lo < 0 {
+		p.lo = 0
+	}
+	return p, nil
+}
+
+// from returns the FROM/WHERE part shared by searches, facets and histograms,
+// with its arguments. The id range is the rowid range, so SQLite and FTS5 both
+// seek to it instead of filtering.
+func (pl plan) from() (string, []any) {
+	var b strings.Builder
+	var args []any
+	if pl.c.Match != "" {
+		// CROSS JOIN keeps the full-text index as the outer loop: it yields
+		// rowids newest first and the LIMIT stops it early.
+		b.WriteString(" FROM fts CROSS JOIN logs l ON l.id = fts.rowid WHERE fts MATCH ? AND fts.rowid BETWEEN ? AND ?")
+		args = append(args, pl.c.Match, pl.lo, pl.hi)
+	} else {
+		b.WriteString(" FROM logs l WHERE l.id BETWEEN ? AND ?")
+		args = append(args, pl.lo, pl.hi)
+	}
+	if pl.c.Where != "" {
+		b.WriteString(" AND (")
+		b.WriteString(pl.c.Where)
+		b.WriteString(")")
+		args = append(args, pl.c.Args...)
+	}
+	return b.String(), args
+}
+
+func (pl plan) orderDesc() string {
+	if pl.c.Match != "" {
+		return " ORDER BY fts.rowid DESC"
+	}
+	return " ORDER BY l.id DESC"
+}
+
+const recordColumns = "SELECT l.id, l.ts, l.received, l.host, l.app, l.procid, l.msgid, l.facility, l.severity, l.source, l.message, l.fields"
+
+// Search returns the newest records matching req.
+func (s *Store) Search(ctx context.Context, req Request) (Result, error) {
+	pl, err := s.plan(req)
+	if err != nil {
+		return Result{}, err
+	}
+	limit := req.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, MaxLimit)
+	from, args := pl.from()
+	stmt := recordColumns + from + pl.orderDesc() + " LIMIT ?"
+	res := Result{Records: []record.Record{}}
+	err = s.eachPartition(ctx, pl, func(db *sql.DB) (bool, error) {
+		rows, err := db.QueryContext(ctx, stmt, append(slices.Clip(args), limit-len(res.Records))...)
+		if err != nil {
+			return false, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanRecord(rows)
+			if err != nil {
+				return false, err
+			}
+			res.Records = append(res.Records, r)
+		}
+		return len(res.Records) < limit, rows.Err()
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	if len(res.Records) == limit {
+		res.Next = strconv.FormatInt(res.Records[len(res.Records)-1].ID, 10)
+	}
+	return res, nil
+}
+
+// eachPartition calls fn with the read pool of every partition overlapping
+// the plan, newest first, until fn says it has had enough.
+func (s *Store) eachPartition(ctx context.Context, pl plan, fn func(*sql.DB) (more bool, err error)) error {
+	for _, p := range s.partitionsNewestFirst(pl.lo, pl.hi) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		more, err := func() (bool, error) {
+			p.mu.RLock()
+			defer p.mu.RUnlock()
+			if p.deleted {
+				return true, nil
+			}
+			db, err := p.reader()
+			if errors.Is(err, os.ErrNotExist) {
+				return true, nil // created but not yet written
+			}
+			if err != nil {
+				return false, err
+			}
+			more, err := fn(db)
+			if err != nil && isNoSchema(err) {
+				return true, nil // the writer is creating it right now
+			}
+			return more, err
+		}()
+		if err != nil {
+			return fmt.Errorf("%s: %w", partitionName(p.day), err)
+		}
+		if !more {
+			return nil
+		}
+	}
+	return nil
+}
+
+func isNoSchema(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "no such table")
+}
+
+func scanRecord(rows *sql.Rows) (record.Record, error) {
+	var r record.Record
+	var ts, received int64
+	var fields sql.NullString
+	if err := rows.Scan(&r.ID, &ts, &received, &r.Host, &r.App, &r.ProcID, &r.MsgID,
+		&r.Facility, &r.Severity, &r.Source, &r.Message, &fields); err != nil {
+		return r, err
+	}
+	r.Time = time.UnixMicro(ts).UTC()
+	r.Received = time.UnixMicro(received).UTC()
+	f, err := decodeFields(fields.String)
+	if err != nil {
+		return r, fmt.Errorf("record %d: fields: %w", r.ID, err)
+	}
+	r.Fields = f
+	return r, nil
+}

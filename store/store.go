@@ -1,0 +1,257 @@
+// Package store keeps log records in day-partitioned SQLite databases with a
+// full-text index, behind one batching writer, and answers searches, facets
+// and histograms written in the query language of package store/query.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
+
+	"vigie/record"
+)
+
+const driverName = "sqlite3"
+
+// Options tune the store; zero values take the defaults.
+type Options struct {
+	// QueueSize bounds the records waiting for the writer (default 200,000).
+	// When it is full, Submit blocks and TrySubmit refuses.
+	QueueSize int
+	// MaxBatch is the most records committed in one transaction (default 20,000).
+	MaxBatch int
+	// RetentionDays drops partitions older than this many days (0 = keep).
+	RetentionDays int
+	// MaxSize drops the oldest partitions while the logs take more bytes (0 = no limit).
+	MaxSize int64
+	// RetentionEvery is how often retention runs (default 1 minute).
+	RetentionEvery time.Duration
+	// OnCommit, when set, is called by the writer with every committed batch
+	// (ids assigned). It must not block: it feeds the live tail and rules.
+	OnCommit func([]record.Record)
+	Logger   *slog.Logger
+	// Registerer receives the store's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+}
+
+// Store is the log store. It is safe for concurrent use.
+type Store struct {
+	dir     string
+	opt     Options
+	log     *slog.Logger
+	meta    *sql.DB
+	metrics *metrics
+
+	mu    sync.Mutex
+	parts []*partition // sorted by day, oldest first
+
+	queue   chan batch
+	room    *semaphore.Weighted // records the queue may still take
+	stopped chan struct{}       // closed when the writer has drained and exited
+	closing chan struct{}
+	closeMu sync.RWMutex // held shared by Submit, exclusively by Close
+	closed  bool
+	// readOnly stores (OpenReadOnly) have no writer, retention or meta.
+	readOnly bool
+	cancel   context.CancelFunc
+	bg       sync.WaitGroup
+}
+
+// ErrClosed is returned by Submit after Close.
+var ErrClosed = errors.New("store: closed")
+
+// Open opens (creating when needed) the store under dir and starts its writer
+// and retention. Close it to commit what is queued.
+func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
+	if opt.QueueSize <= 0 {
+		opt.QueueSize = 200_000
+	}
+	if opt.MaxBatch <= 0 {
+		opt.MaxBatch = 20_000
+	}
+	if opt.RetentionEvery <= 0 {
+		opt.RetentionEvery = time.Minute
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	logDir := filepath.Join(dir, "logs")
+	if err := os.MkdirAll(logDir, 0o750); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	meta, err := openMeta(ctx, filepath.Join(dir, "vigie.db"))
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{
+		dir:     dir,
+		opt:     opt,
+		log:     opt.Logger,
+		meta:    meta,
+		queue:   make(chan batch, opt.QueueSize),
+		room:    semaphore.NewWeighted(int64(opt.QueueSize)),
+		stopped: make(chan struct{}),
+		closing: make(chan struct{}),
+	}
+	if err := s.loadPartitions(); err != nil {
+		meta.Close()
+		return nil, err
+	}
+	s.metrics = newMetrics(s, opt.Registerer)
+	bgCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	w := newWriter(s)
+	go w.run()
+	s.bg.Add(1)
+	go func() { defer s.bg.Done(); s.retentionLoop(bgCtx) }()
+	return s, nil
+}
+
+func openMeta(ctx context.Context, path string) (*sql.DB, error) {
+	db, err := sql.Open(driverName, "file:"+path+"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	db.SetMaxOpenConns(4)
+	if err := migrate(ctx, db, metaMigrations); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	// It holds password hashes: owner only, whatever the umask.
+	if err := restrictMode(path, 0o600); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// loadPartitions finds the partition files already on disk.
+func (s *Store) loadPartitions() error {
+	entries, err := os.ReadDir(filepath.Join(s.dir, "logs"))
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	for _, e := range entries {
+		if day, ok := parsePartitionName(e.Name()); ok && !e.IsDir() {
+			s.parts = append(s.parts, &partition{day: day, path: filepath.Join(s.dir, "logs", e.Name())})
+		}
+	}
+	slices.SortFunc(s.parts, func(a, b *partition) int { return int(a.day - b.day) })
+	return nil
+}
+
+// partitionFor returns the partition of a day, creating its entry when new.
+func (s *Store) partitionFor(day int64) *partition {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, found := slices.BinarySearchFunc(s.parts, day, func(p *partition, d int64) int { return int(p.day - d) })
+	if found {
+		return s.parts[i]
+	}
+	p := &partition{day: day, path: filepath.Join(s.dir, "logs", partitionName(day))}
+	s.parts = slices.Insert(s.parts, i, p)
+	return p
+}
+
+// partitionsNewestFirst lists the partitions overlapping [lo, hi] ids.
+func (s *Store) partitionsNewestFirst(lo, hi int64) []*partition {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*partition
+	for i := len(s.parts) - 1; i >= 0; i-- {
+		p := s.parts[i]
+		if p.maxID() < lo || p.minID() > hi {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// Size is the bytes all log partitions take on disk.
+func (s *Store) Size() int64 {
+	s.mu.Lock()
+	parts := slices.Clone(s.parts)
+	s.mu.Unlock()
+	var n int64
+	for _, p := range parts {
+		n += p.size()
+	}
+	return n
+}
+
+// Meta is vigie.db, for the parts of vigie that keep state besides logs.
+func (s *Store) Meta() *sql.DB { return s.meta }
+
+// OpenReadOnly opens an existing store for searching only, beside a running
+// server or without one: no writer, no retention, nothing created.
+func OpenReadOnly(ctx context.Context, dir string) (*Store, error) {
+	if _, err := os.Stat(filepath.Join(dir, "logs")); err != nil {
+		return nil, fmt.Errorf("store: no vigie data under %s: %w", dir, err)
+	}
+	s := &Store{dir: dir, log: slog.New(slog.DiscardHandler), stopped: make(chan struct{}), closing: make(chan struct{}), readOnly: true}
+	close(s.stopped)
+	s.closed = true
+	if err := s.loadPartitions(); err != nil {
+		return nil, err
+	}
+	s.metrics = newMetrics(s, nil)
+	return s, nil
+}
+
+// Close stops taking records, commits everything queued, and closes the
+// databases. It waits for the writer however long the commit takes: an
+// accepted record is never thrown away at shutdown.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	if s.readOnly {
+		s.closeMu.Unlock()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		var errs []error
+		for _, p := range s.parts {
+			errs = append(errs, p.closeHandles())
+		}
+		return errors.Join(errs...)
+	}
+	if s.closed {
+		s.closeMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.closing)
+	s.closeMu.Unlock()
+	<-s.stopped
+	s.cancel()
+	s.bg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, p := range s.parts {
+		errs = append(errs, p.closeHandles())
+	}
+	errs = append(errs, s.meta.Close())
+	return errors.Join(errs...)
+}
+
+// restrictMode sets the mode of a database and its WAL companions, which
+// SQLite creates with the process umask.
+func restrictMode(path string, mode os.FileMode) error {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Chmod(path+suffix, mode); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,335 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"vigie/record"
+)
+
+// batch is what producers hand to the writer: records from one connection
+// read or one agent request, and, for SubmitSync, where to say it committed.
+type batch struct {
+	recs []record.Record
+	done chan error
+}
+
+// Submit queues records for the writer, blocking while the queue is full:
+// that is the backpressure a TCP reader passes on to its sender.
+func (s *Store) Submit(ctx context.Context, recs []record.Record) error {
+	return s.submit(ctx, batch{recs: recs})
+}
+
+// TrySubmit queues records if there is room and reports whether it did; a
+// UDP reader must never block, so it counts a refusal as a drop.
+func (s *Store) TrySubmit(recs []record.Record) bool {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		return false
+	}
+	if !s.room.TryAcquire(s.weight(recs)) {
+		return false
+	}
+	s.metrics.queued.Add(int64(len(recs)))
+	s.queue <- batch{recs: recs}
+	return true
+}
+
+// weight is what a batch takes of the queue's room; a batch larger than the
+// whole queue takes all of it rather than waiting forever.
+func (s *Store) weight(recs []record.Record) int64 {
+	return max(1, min(int64(len(recs)), int64(s.opt.QueueSize)))
+}
+
+// SubmitSync queues records and returns once they are committed, for callers
+// that must acknowledge only what is durable (the agent ingest endpoint).
+func (s *Store) SubmitSync(ctx context.Context, recs []record.Record) error {
+	done := make(chan error, 1)
+	if err := s.submit(ctx, batch{recs: recs, done: done}); err != nil {
+		return err
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Store) submit(ctx context.Context, b batch) error {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if err := s.room.Acquire(ctx, s.weight(b.recs)); err != nil {
+		return err
+	}
+	s.metrics.queued.Add(int64(len(b.recs)))
+	// The room was reserved, so the channel (one slot per record) has space.
+	s.queue <- b
+	return nil
+}
+
+// writer is the single goroutine that owns every write transaction.
+type writer struct {
+	s *Store
+	// next remembers, per millisecond, the next free id, so a crowded
+	// millisecond costs one map lookup instead of a failed insert.
+	next map[int64]int64
+	buf  []byte
+}
+
+func newWriter(s *Store) *writer {
+	return &writer{s: s, next: make(map[int64]int64, 1024)}
+}
+
+func (w *writer) run() {
+	defer close(w.s.stopped)
+	for {
+		select {
+		case b := <-w.s.queue:
+			w.commit(w.gather(b))
+		case <-w.s.closing:
+			// Close holds out new producers; everything queued is committed.
+			for {
+				select {
+				case b := <-w.s.queue:
+					w.commit(w.gather(b))
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// gather takes what else is already queued, up to MaxBatch records: under
+// load batches grow by themselves, idle a record is committed at once.
+func (w *writer) gather(first batch) []batch {
+	bs := []batch{first}
+	n := len(first.recs)
+	for n < w.s.opt.MaxBatch {
+		select {
+		case b := <-w.s.queue:
+			bs = append(bs, b)
+			n += len(b.recs)
+		default:
+			return bs
+		}
+	}
+	return bs
+}
+
+// commit writes the batches, retrying while the database refuses (disk
+// full, locked by an outside process): records are kept, not dropped, and
+// the queue filling up pushes back on the senders meanwhile.
+func (w *writer) commit(bs []batch) {
+	var recs []record.Record
+	if len(bs) == 1 {
+		recs = bs[0].recs
+	} else {
+		for _, b := range bs {
+			recs = append(recs, b.recs...)
+		}
+	}
+	// Records in the writer's hands still count against the queue's bound
+	// until they are committed: memory stays bounded while a commit stalls.
+	defer func() {
+		w.s.metrics.queued.Add(-int64(len(recs)))
+		for _, b := range bs {
+			w.s.room.Release(w.s.weight(b.recs))
+		}
+	}()
+	start := time.Now()
+	var err error
+	for attempt := 0; ; attempt++ {
+		if err = w.write(recs); err == nil {
+			break
+		}
+		w.s.metrics.commitErrors.Inc()
+		w.s.log.Error("store: commit failed, will retry", "records", len(recs), "attempt", attempt+1, "err", err)
+		select {
+		case <-w.s.closing:
+			if attempt >= 5 {
+				w.s.log.Error("store: giving up at shutdown; records not stored", "records", len(recs), "err", err)
+				w.s.metrics.lost.Add(float64(len(recs)))
+				goto done
+			}
+		default:
+		}
+		time.Sleep(min(5*time.Second, 100*time.Millisecond<<min(attempt, 6)))
+	}
+	w.s.metrics.commitSeconds.Observe(time.Since(start).Seconds())
+	w.s.metrics.stored.Add(float64(len(recs)))
+	if w.s.opt.OnCommit != nil {
+		w.s.opt.OnCommit(recs)
+	}
+done:
+	for _, b := range bs {
+		if b.done != nil {
+			b.done <- err
+		}
+	}
+}
+
+// write stores recs, one transaction per partition touched (almost always
+// one), assigning ids in place.
+func (w *writer) write(recs []record.Record) error {
+	if len(w.next) > 1<<16 {
+		clear(w.next)
+	}
+	// Group by partition without reordering within one.
+	byDay := make(map[int64][]int, 1)
+	var days []int64
+	for i := range recs {
+		d := placeMs(recs[i].Time, recs[i].Received) / dayMs
+		if _, ok := byDay[d]; !ok {
+			days = append(days, d)
+		}
+		byDay[d] = append(byDay[d], i)
+	}
+	for _, d := range days {
+		if err := w.writeDay(d, recs, byDay[d]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *writer) writeDay(day int64, recs []record.Record, idx []int) error {
+	for {
+		p := w.s.partitionFor(day)
+		p.mu.RLock()
+		if p.deleted { // retention got there first; partitionFor makes a new one
+			p.mu.RUnlock()
+			continue
+		}
+		err := w.writeTx(p, recs, idx)
+		p.mu.RUnlock()
+		return err
+	}
+}
+
+const insertLog = `INSERT OR IGNORE INTO logs(id, ts, received, host, app, procid, msgid, facility, severity, source, message, fields)
+VALUES(?,?,?,?,?,?,?,?,?,?,?,?)`
+
+func (w *writer) writeTx(p *partition, recs []record.Record, idx []int) error {
+	ctx := context.Background()
+	db, err := p.writer(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	ins, err := tx.PrepareContext(ctx, insertLog)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	fts, err := tx.PrepareContext(ctx, `INSERT INTO fts(rowid, message) VALUES(?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer fts.Close()
+	// ids handed out in this transaction: on rollback they are forgotten.
+	assigned := make(map[int64]int64, 4)
+	for _, i := range idx {
+		r := &recs[i]
+		sanitize(r)
+		ms := placeMs(r.Time, r.Received)
+		id := w.candidate(ms, assigned)
+		var fields any
+		if len(r.Fields) > 0 {
+			w.buf = appendFieldsJSON(w.buf[:0], r.Fields)
+			fields = string(w.buf)
+		}
+		for {
+			res, err := ins.ExecContext(ctx, id, r.Time.UnixMicro(), r.Received.UnixMicro(), r.Host, r.App, r.ProcID, r.MsgID,
+				r.Facility, r.Severity, r.Source, r.Message, fields)
+			if err != nil {
+				return fmt.Errorf("insert into %s: %w", p.path, err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				break
+			}
+			// Taken by an earlier run (restart) or a crowded millisecond.
+			if id, err = w.freeID(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		assigned[id>>seqBits] = id + 1
+		if r.Message != "" {
+			if _, err := fts.ExecContext(ctx, id, r.Message); err != nil {
+				return fmt.Errorf("index %s: %w", p.path, err)
+			}
+		}
+		r.ID = id
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	for ms, id := range assigned {
+		w.next[ms] = id
+	}
+	return nil
+}
+
+// candidate is the first id worth trying for a record placed at ms.
+func (w *writer) candidate(ms int64, assigned map[int64]int64) int64 {
+	if id, ok := assigned[ms]; ok {
+		return id
+	}
+	if id, ok := w.next[ms]; ok {
+		return id
+	}
+	return ms << seqBits
+}
+
+// freeID finds the next unused id at or after id within the partition,
+// spilling into the following milliseconds when one is full.
+func (w *writer) freeID(ctx context.Context, tx *sql.Tx, id int64) (int64, error) {
+	for {
+		msEnd := (id>>seqBits+1)<<seqBits - 1
+		var top sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM logs WHERE id BETWEEN ? AND ?`, id, msEnd).Scan(&top); err != nil {
+			return 0, err
+		}
+		if !top.Valid {
+			return id, nil
+		}
+		if top.Int64 < msEnd {
+			return top.Int64 + 1, nil
+		}
+		id = msEnd + 1
+		if dayOf(id) != dayOf(msEnd) {
+			return 0, fmt.Errorf("no free id left in the day of %s", idTime(msEnd).Format(time.RFC3339))
+		}
+	}
+}
+
+// sanitize makes a record safe to store: text columns must be valid UTF-8
+// for the full-text tokenizer and for JSON answers.
+func sanitize(r *record.Record) {
+	if r.Received.IsZero() {
+		r.Received = time.Now()
+	}
+	if r.Time.IsZero() {
+		r.Time = r.Received
+	}
+	r.Time = r.Time.UTC()
+	r.Received = r.Received.UTC()
+	for _, p := range []*string{&r.Host, &r.App, &r.ProcID, &r.MsgID, &r.Source, &r.Message} {
+		if !utf8.ValidString(*p) {
+			*p = strings.ToValidUTF8(*p, "\uFFFD")
+		}
+	}
+}

@@ -1,0 +1,177 @@
+package query
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"vigie/record"
+)
+
+// Match reports whether r satisfies the query, with the same answer the
+// compiled SQL gives for the stored record.
+func (q *Query) Match(r *record.Record) bool {
+	if q == nil || q.root == nil {
+		return true
+	}
+	m := matcher{r: r}
+	return m.eval(q.root)
+}
+
+// matcher splits the message into words once, on the first text term.
+type matcher struct {
+	r     *record.Record
+	words []string
+	split bool
+}
+
+func (m *matcher) eval(n *node) bool {
+	switch n.kind {
+	case kAnd:
+		for _, k := range n.kids {
+			if !m.eval(k) {
+				return false
+			}
+		}
+		return true
+	case kOr:
+		for _, k := range n.kids {
+			if m.eval(k) {
+				return true
+			}
+		}
+		return false
+	case kNot:
+		return !m.eval(n.kids[0])
+	case kText:
+		if !m.split {
+			m.words, m.split = words(m.r.Message), true
+		}
+		return hasPhrase(m.words, n.words, n.prefix)
+	case kEq:
+		v, ok := n.field(m.r)
+		return ok && v == n.text
+	case kGlob:
+		v, ok := n.field(m.r)
+		return ok && globMatch(n.glob, v)
+	case kNum:
+		v, ok := m.r.Fields[n.name]
+		return ok && numeric(v) && compare(castReal(v), n.cmp, n.num)
+	case kLevel:
+		v := m.r.Severity
+		if n.name == "facility" {
+			v = m.r.Facility
+		}
+		return compare(float64(v), n.cmp, float64(n.level))
+	}
+	return false
+}
+
+func compare(a float64, cmp string, b float64) bool {
+	switch cmp {
+	case "<":
+		return a < b
+	case "<=":
+		return a <= b
+	case ">":
+		return a > b
+	case ">=":
+		return a >= b
+	}
+	return a == b
+}
+
+// globMatch matches s against literal parts separated by * (at least two
+// parts): the first is a prefix, the last a suffix, the others appear in
+// order. Taking the leftmost occurrence of each middle part is enough.
+func globMatch(parts []string, s string) bool {
+	first, last := parts[0], parts[len(parts)-1]
+	if !strings.HasPrefix(s, first) {
+		return false
+	}
+	s = s[len(first):]
+	for _, p := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, p)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(p):]
+	}
+	return strings.HasSuffix(s, last)
+}
+
+// numeric is the guard the SQL applies before comparing a field as a number
+// (see numSQL): after leading signs and dots comes a digit. It keeps "n/a"
+// from counting as 0, which CAST would make it.
+func numeric(v string) bool {
+	v = strings.TrimLeft(strings.TrimLeft(v, "+-"), ".")
+	return v != "" && '0' <= v[0] && v[0] <= '9'
+}
+
+// castReal is SQLite's CAST(v AS REAL) (sqlite3AtoF): the value of the
+// longest numeric prefix after spaces, 0 when there is none; only about the
+// first 19 significant digits count.
+func castReal(v string) float64 {
+	const limit = (math.MaxUint64 - 9) / 10
+	i := 0
+	for i < len(v) && (v[i] == ' ' || '\t' <= v[i] && v[i] <= '\r') {
+		i++
+	}
+	neg := false
+	if i < len(v) && (v[i] == '-' || v[i] == '+') {
+		neg = v[i] == '-'
+		i++
+	}
+	isDigit := func(i int) bool { return i < len(v) && '0' <= v[i] && v[i] <= '9' }
+	var s uint64
+	d, digits, full := 0, false, false
+	for ; isDigit(i); i++ {
+		digits = true
+		if full {
+			d++
+			continue
+		}
+		s = s*10 + uint64(v[i]-'0')
+		full = s >= limit
+	}
+	if i < len(v) && v[i] == '.' {
+		i++
+		for ; isDigit(i); i++ {
+			digits = true
+			if s < limit {
+				s = s*10 + uint64(v[i]-'0')
+				d--
+			}
+		}
+	}
+	if !digits {
+		return 0
+	}
+	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
+		j, sign := i+1, 1
+		if j < len(v) && (v[j] == '-' || v[j] == '+') {
+			if v[j] == '-' {
+				sign = -1
+			}
+			j++
+		}
+		exp := 0
+		for ; isDigit(j); j++ {
+			if exp < 10000 {
+				exp = exp*10 + int(v[j]-'0')
+			} else {
+				exp = 10000
+			}
+		}
+		d += sign * exp
+	}
+	f := 0.0
+	if s != 0 {
+		// s·10^d correctly rounded, as sqlite3Fp10Convert2 computes it.
+		f, _ = strconv.ParseFloat(strconv.FormatUint(s, 10)+"e"+strconv.Itoa(d), 64)
+	}
+	if neg {
+		f = -f
+	}
+	return f
+}

@@ -1,0 +1,66 @@
+package query
+
+import (
+	"testing"
+
+	"vigie/record"
+)
+
+func TestMatch(t *testing.T) {
+	tests := []struct {
+		q    string
+		r    record.Record
+		want bool
+	}{
+		{"", record.Record{}, true},
+		{"terminée", record.Record{Message: "tache TERMINEE"}, true},
+		{"terminé", record.Record{Message: "Job termine."}, true},
+		{"terminee", record.Record{Message: "Tâche terminée."}, true},
+		{"termin*", record.Record{Message: "Tâche terminée."}, true},
+		{"term", record.Record{Message: "Tâche terminée."}, false},
+		{`"refused connection"`, record.Record{Message: "connection refused"}, false},
+		{`"connection refused"`, record.Record{Message: "Connection: refused!"}, true},
+		{"foo.bar", record.Record{Message: "x foo-bar y"}, true},
+		{"host:erp1", record.Record{Host: "ERP1"}, false},
+		{"host:erp*", record.Record{Host: "erp1"}, true},
+		{"app:*gres", record.Record{App: "postgres"}, true},
+		{"app:p*s*s", record.Record{App: "postgres"}, true},
+		{"app:p*s*x", record.Record{App: "postgres"}, false},
+		{"db:Specibike", record.Record{Fields: map[string]string{"db": "Specibike"}}, true},
+		{"-db:Specibike", record.Record{}, true},
+		{"db:*", record.Record{}, false},
+		{`db:""`, record.Record{Fields: map[string]string{"db": ""}}, true},
+		{"severity<=warning", record.Record{Severity: 4}, true},
+		{"severity<=warning", record.Record{Severity: 5}, false},
+		{"facility:local0", record.Record{Facility: 16}, true},
+		{"d>500", record.Record{Fields: map[string]string{"d": "501"}}, true},
+		{"d>500", record.Record{Fields: map[string]string{"d": "12ms"}}, false},
+		{"d>10", record.Record{Fields: map[string]string{"d": "12ms"}}, true},
+		{"d<500", record.Record{Fields: map[string]string{"d": "n/a"}}, false},
+		{"d<500", record.Record{}, false},
+		{"-d<500", record.Record{}, true},
+		{"d=5", record.Record{Fields: map[string]string{"d": "+.5e1"}}, true},
+	}
+	for _, tt := range tests {
+		q, err := Parse(tt.q)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tt.q, err)
+		}
+		if got := q.Match(&tt.r); got != tt.want {
+			t.Errorf("%q on %+v = %v, want %v", tt.q, tt.r, got, tt.want)
+		}
+	}
+}
+
+func TestCastReal(t *testing.T) {
+	tests := map[string]float64{
+		"500": 500, "-3": -3, ".5": 0.5, "+.5e1": 5, "1e3": 1000, "12ms": 12,
+		" 7": 7, "abc": 0, "": 0, "1e": 1, "1e+": 1, "-": 0, "..5": 0, "5.": 5,
+		"00501": 501, "1.5E-2x": 0.015,
+	}
+	for in, want := range tests {
+		if got := castReal(in); got != want {
+			t.Errorf("castReal(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

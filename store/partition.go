@@ -25,7 +25,7 @@ type partition struct {
 	deleted bool
 	wdb     *sql.DB   // the writer's pool of one, opened on first write
 	wconn   *sql.Conn // its connection, pinned so its pragmas hold
-	rdb     *sql.DB // read pool, opened on first read
+	rdb     *sql.DB   // read pool, opened on first read
 	openMu  sync.Mutex
 }
 

@@ -10,7 +10,7 @@ func (s *Store) retentionLoop(ctx context.Context) {
 	t := time.NewTicker(s.opt.RetentionEvery)
 	defer t.Stop()
 	for {
-		s.applyRetention(time.Now())
+		s.applyRetention(time.Now(), s.opt.RetentionDays, s.opt.MaxSize)
 		select {
 		case <-ctx.Done():
 			return
@@ -24,30 +24,30 @@ func (s *Store) retentionLoop(ctx context.Context) {
 // never deleted for size: that would throw away what was just acknowledged.
 // Deleting a file costs the same for a hundred records as for a billion, and
 // the writer only waits if it is writing into the very partition deleted.
-func (s *Store) applyRetention(now time.Time) {
+func (s *Store) applyRetention(now time.Time, days int, maxSize int64) {
 	today := now.UnixMilli() / dayMs
 	s.mu.Lock()
 	parts := slices.Clone(s.parts)
 	s.mu.Unlock()
-	if s.opt.RetentionDays > 0 {
-		oldest := today - int64(s.opt.RetentionDays) + 1
+	if days > 0 {
+		oldest := today - int64(days) + 1
 		for len(parts) > 0 && parts[0].day < oldest {
 			s.drop(parts[0], "age")
 			parts = parts[1:]
 		}
 	}
-	if s.opt.MaxSize > 0 {
+	if maxSize > 0 {
 		total := int64(0)
 		for _, p := range parts {
 			total += p.size()
 		}
-		for len(parts) > 0 && total > s.opt.MaxSize && parts[0].day < today {
+		for len(parts) > 0 && total > maxSize && parts[0].day < today {
 			total -= parts[0].size()
 			s.drop(parts[0], "size")
 			parts = parts[1:]
 		}
-		if total > s.opt.MaxSize {
-			s.log.Warn("store: over retention.max_size with only today's partition left", "bytes", total, "max", s.opt.MaxSize)
+		if total > maxSize {
+			s.log.Warn("store: over retention.max_size with only today's partition left", "bytes", total, "max", maxSize)
 		}
 	}
 }

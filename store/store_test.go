@@ -278,12 +278,12 @@ func TestFullQueueRefusesAndCounts(t *testing.T) {
 }
 
 func TestRetentionByAgeAndSize(t *testing.T) {
-	s, dir := openTest(t, Options{RetentionDays: 2, RetentionEvery: time.Hour})
+	s, dir := openTest(t, Options{RetentionEvery: time.Hour})
 	now := time.Now().UTC()
 	for d := range 5 {
 		mustSync(t, s, rec(now.Add(-time.Duration(d)*24*time.Hour), "h", "a", 6, fmt.Sprintf("day-%d", d)))
 	}
-	s.applyRetention(now)
+	s.applyRetention(now, 2, 0)
 	files, _ := filepath.Glob(filepath.Join(dir, "logs", "logs-*.db"))
 	if len(files) != 2 {
 		t.Fatalf("%d partition files after age retention, want 2: %v", len(files), files)
@@ -293,8 +293,7 @@ func TestRetentionByAgeAndSize(t *testing.T) {
 		t.Errorf("left %v", got)
 	}
 	// Size: yesterday goes, today stays even when it alone is over the limit.
-	s.opt.MaxSize = 1
-	s.applyRetention(now)
+	s.applyRetention(now, 2, 1)
 	files, _ = filepath.Glob(filepath.Join(dir, "logs", "logs-*"))
 	if len(files) == 0 || filepath.Base(files[0])[:len("logs-20060102")] != "logs-"+now.Format("20060102") {
 		t.Fatalf("size retention left %v, want today's partition only", files)

@@ -138,19 +138,32 @@ func (w *writer) commit(bs []batch) {
 			recs = append(recs, b.recs...)
 		}
 	}
-	// Records in the writer's hands still count against the queue's bound
-	// until they are committed: memory stays bounded while a commit stalls.
-	defer func() {
-		w.s.metrics.queued.Add(-int64(len(recs)))
-		for _, b := range bs {
-			w.s.room.Release(w.s.weight(b.recs))
+	err := w.writeRetrying(recs)
+	// Records in the writer's hands counted against the queue's bound until
+	// now, so memory stayed bounded while a commit stalled. The room is given
+	// back before anyone is told, so a producer woken by its commit finds it.
+	w.s.metrics.queued.Add(-int64(len(recs)))
+	for _, b := range bs {
+		w.s.room.Release(w.s.weight(b.recs))
+	}
+	if err == nil && w.s.opt.OnCommit != nil && len(recs) > 0 {
+		w.s.opt.OnCommit(recs)
+	}
+	for _, b := range bs {
+		if b.done != nil {
+			b.done <- err
 		}
-	}()
+	}
+}
+
+func (w *writer) writeRetrying(recs []record.Record) error {
 	start := time.Now()
-	var err error
 	for attempt := 0; ; attempt++ {
-		if err = w.write(recs); err == nil {
-			break
+		err := w.write(recs)
+		if err == nil {
+			w.s.metrics.commitSeconds.Observe(time.Since(start).Seconds())
+			w.s.metrics.stored.Add(float64(len(recs)))
+			return nil
 		}
 		w.s.metrics.commitErrors.Inc()
 		w.s.log.Error("store: commit failed, will retry", "records", len(recs), "attempt", attempt+1, "err", err)
@@ -159,22 +172,11 @@ func (w *writer) commit(bs []batch) {
 			if attempt >= 5 {
 				w.s.log.Error("store: giving up at shutdown; records not stored", "records", len(recs), "err", err)
 				w.s.metrics.lost.Add(float64(len(recs)))
-				goto done
+				return err
 			}
 		default:
 		}
 		time.Sleep(min(5*time.Second, 100*time.Millisecond<<min(attempt, 6)))
-	}
-	w.s.metrics.commitSeconds.Observe(time.Since(start).Seconds())
-	w.s.metrics.stored.Add(float64(len(recs)))
-	if w.s.opt.OnCommit != nil {
-		w.s.opt.OnCommit(recs)
-	}
-done:
-	for _, b := range bs {
-		if b.done != nil {
-			b.done <- err
-		}
 	}
 }
 

@@ -2,6 +2,9 @@
 # tag: without it go-sqlite3 has no full-text index and the store refuses.
 GO      ?= go
 TAGS    := sqlite_fts5
+# SQLite's memory statistics take a process-wide mutex on every allocation:
+# with it, two writer threads run barely faster than one (docs/storage.md).
+export CGO_CFLAGS := -O2 -g -DSQLITE_DEFAULT_MEMSTATUS=0
 GOFLAGS_BUILD := -tags $(TAGS) -trimpath
 BIN     := bin
 

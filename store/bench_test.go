@@ -23,11 +23,13 @@ func benchRecords(n int, start time.Time) []record.Record {
 	recs := make([]record.Record, n)
 	for i := range recs {
 		msg := make([]byte, 0, 256)
-		for len(msg) < 200 {
+		for k := 0; len(msg) < 200; k++ {
 			msg = append(msg, benchWords[rng.IntN(len(benchWords))]...)
 			msg = append(msg, ' ')
-			msg = strconv.AppendInt(msg, int64(rng.IntN(100000)), 10)
-			msg = append(msg, ' ')
+			if k%6 == 0 { // ids, durations, pids: a number every few words
+				msg = strconv.AppendInt(msg, int64(rng.IntN(100000)), 10)
+				msg = append(msg, ' ')
+			}
 		}
 		if i%100 == 0 {
 			msg = append(msg, "rare"...)

@@ -2,12 +2,18 @@ package store
 
 import "time"
 
-// Record ids encode time: id = unix_ms<<seqBits | seq. Ordering by id is then
-// ordering by time, which lets every query walk the rowid (or the FTS5
-// doclist, which is in rowid order) newest first and stop at LIMIT instead of
-// sorting every hit. seqBits leaves 4096 slots per millisecond; the writer
-// moves on to the next free slot when a millisecond is crowded.
-const seqBits = 12
+// Record ids encode time: id = unix_ms<<seqBits | seq<<shardBits | shard.
+// Ordering by id is then ordering by time, which lets every query walk the
+// rowid (or the FTS5 doclist, which is in rowid order) newest first and stop
+// at LIMIT instead of sorting every hit. The low bits name the writer shard,
+// so writers never hand out the same id; each has 1024 slots per millisecond
+// and moves on to the next millisecond when one is crowded.
+const (
+	seqBits   = 12
+	shardBits = 2
+	// MaxWriters is the most writer shards the id layout leaves room for.
+	MaxWriters = 1 << shardBits
+)
 
 // maxFuture bounds how far ahead of its receive time a record may be placed.
 // A sender with a wrong clock must not park records in a partition that the

@@ -61,13 +61,15 @@ var partitionMigrations = []string{
 	CREATE INDEX logs_host ON logs(host);
 	CREATE INDEX logs_app ON logs(app);
 	CREATE INDEX logs_severity ON logs(severity);
-	CREATE VIRTUAL TABLE fts USING fts5(message, content='logs', content_rowid='id');
+	CREATE VIRTUAL TABLE fts USING fts5(message, content='logs', content_rowid='id', columnsize=0);
+	-- columnsize=0: no per-row size record, which only bm25 ranking reads
+	-- (results are ordered by time, never by rank).
 	-- FTS5 keeps a batch's terms in memory up to hashsize and writes them as
 	-- one segment at commit; with the 1 MB default a 20,000-record batch
 	-- became dozens of segments, each merged again later. automerge 8 merges
 	-- less often than the default 4. Together: about 3x the insert rate, for
 	-- somewhat more segments to read per query (measured in docs/storage.md).
-	INSERT INTO fts(fts, rank) VALUES('hashsize', 33554432);
+	INSERT INTO fts(fts, rank) VALUES('hashsize', 16777216);
 	INSERT INTO fts(fts, rank) VALUES('automerge', 8);
 	INSERT INTO fts(fts, rank) VALUES('crisismerge', 32);`,
 }

@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,8 +18,9 @@ import (
 // then deletes a file instead of running a DELETE over millions of rows, and a
 // search visits partitions newest first and stops as soon as it has enough.
 type partition struct {
-	day  int64 // days since the Unix epoch, UTC
-	path string
+	day   int64 // days since the Unix epoch, UTC
+	shard int   // the writer that owns it: one file per writer per day
+	path  string
 
 	// mu guards the open handles against deletion: users hold it shared,
 	// retention takes it exclusively to close and unlink.
@@ -27,28 +30,36 @@ type partition struct {
 	wconn   *sql.Conn // its connection, pinned so its pragmas hold
 	rdb     *sql.DB   // read pool, opened on first read
 	openMu  sync.Mutex
+	// schemaSeen: a reader found the tables; a file the writer has only just
+	// created may not have them yet.
+	schemaSeen atomic.Bool
 }
 
 const partPrefix, partSuffix = "logs-", ".db"
 
-func partitionName(day int64) string {
-	return partPrefix + time.UnixMilli(day*dayMs).UTC().Format("20060102") + partSuffix
+// partitionName is logs-YYYYMMDD-S.db, S the writer shard.
+func partitionName(day int64, shard int) string {
+	return partPrefix + time.UnixMilli(day*dayMs).UTC().Format("20060102") + "-" + strconv.Itoa(shard) + partSuffix
 }
 
-// parsePartitionName returns the day of a partition file name.
-func parsePartitionName(name string) (int64, bool) {
-	if len(name) != len(partPrefix)+8+len(partSuffix) || name[:len(partPrefix)] != partPrefix || name[len(name)-len(partSuffix):] != partSuffix {
-		return 0, false
+// parsePartitionName returns the day and shard of a partition file name.
+func parsePartitionName(name string) (day int64, shard int, ok bool) {
+	rest, found := strings.CutPrefix(name, partPrefix)
+	if !found {
+		return 0, 0, false
 	}
-	digits := name[len(partPrefix) : len(partPrefix)+8]
-	if _, err := strconv.Atoi(digits); err != nil {
-		return 0, false
+	if rest, found = strings.CutSuffix(rest, partSuffix); !found || len(rest) != 10 || rest[8] != '-' {
+		return 0, 0, false
 	}
-	t, err := time.Parse("20060102", digits)
+	t, err := time.Parse("20060102", rest[:8])
 	if err != nil {
-		return 0, false
+		return 0, 0, false
 	}
-	return t.UnixMilli() / dayMs, true
+	shard = int(rest[9] - '0')
+	if shard < 0 || shard >= MaxWriters {
+		return 0, 0, false
+	}
+	return t.UnixMilli() / dayMs, shard, true
 }
 
 func (p *partition) minID() int64 { return (p.day * dayMs) << seqBits }
@@ -122,6 +133,19 @@ func (p *partition) reader() (*sql.DB, error) {
 	db.SetConnMaxIdleTime(time.Minute)
 	p.rdb = db
 	return db, nil
+}
+
+// hasSchema reports whether the partition's tables exist yet.
+func (p *partition) hasSchema(db *sql.DB) bool {
+	if p.schemaSeen.Load() {
+		return true
+	}
+	var n int
+	if db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'logs'`).Scan(&n) != nil || n == 0 {
+		return false
+	}
+	p.schemaSeen.Store(true)
+	return true
 }
 
 // closeHandles closes both pools; the caller holds p.mu exclusively or the

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"math"
 	"slices"
 	"time"
 )
@@ -19,36 +20,50 @@ func (s *Store) retentionLoop(ctx context.Context) {
 	}
 }
 
-// applyRetention deletes whole day partitions: those past the age limit, then
-// the oldest while the logs are over the size limit. Today's partition is
-// never deleted for size: that would throw away what was just acknowledged.
-// Deleting a file costs the same for a hundred records as for a billion, and
-// the writer only waits if it is writing into the very partition deleted.
+// applyRetention deletes whole days: those past the age limit, then the
+// oldest while the logs are over the size limit. Today is never deleted for
+// size: that would throw away what was just acknowledged. Deleting a file
+// costs the same for a hundred records as for a billion, and a writer only
+// waits if it is writing into the very file deleted.
 func (s *Store) applyRetention(now time.Time, days int, maxSize int64) {
 	today := now.UnixMilli() / dayMs
-	s.mu.Lock()
-	parts := slices.Clone(s.parts)
-	s.mu.Unlock()
+	byDay := s.daysNewestFirst(0, math.MaxInt64)
+	slices.Reverse(byDay) // oldest first
 	if days > 0 {
 		oldest := today - int64(days) + 1
-		for len(parts) > 0 && parts[0].day < oldest {
-			s.drop(parts[0], "age")
-			parts = parts[1:]
+		for len(byDay) > 0 && byDay[0][0].day < oldest {
+			s.dropDay(byDay[0], "age")
+			byDay = byDay[1:]
 		}
 	}
-	if maxSize > 0 {
-		total := int64(0)
-		for _, p := range parts {
-			total += p.size()
-		}
-		for len(parts) > 0 && total > maxSize && parts[0].day < today {
-			total -= parts[0].size()
-			s.drop(parts[0], "size")
-			parts = parts[1:]
-		}
-		if total > maxSize {
-			s.log.Warn("store: over retention.max_size with only today's partition left", "bytes", total, "max", maxSize)
-		}
+	if maxSize <= 0 {
+		return
+	}
+	total := int64(0)
+	for _, day := range byDay {
+		total += daySize(day)
+	}
+	for len(byDay) > 0 && total > maxSize && byDay[0][0].day < today {
+		total -= daySize(byDay[0])
+		s.dropDay(byDay[0], "size")
+		byDay = byDay[1:]
+	}
+	if total > maxSize {
+		s.log.Warn("store: over retention.max_size with only today's partition left", "bytes", total, "max", maxSize)
+	}
+}
+
+func daySize(day []*partition) int64 {
+	var n int64
+	for _, p := range day {
+		n += p.size()
+	}
+	return n
+}
+
+func (s *Store) dropDay(day []*partition, reason string) {
+	for _, p := range day {
+		s.drop(p, reason)
 	}
 }
 

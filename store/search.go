@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -118,20 +119,23 @@ func (s *Store) Search(ctx context.Context, req Request) (Result, error) {
 	from, args := pl.from()
 	stmt := recordColumns + from + pl.orderDesc() + " LIMIT ?"
 	res := Result{Records: []record.Record{}}
-	err = s.eachPartition(ctx, pl, func(db *sql.DB) (bool, error) {
-		rows, err := db.QueryContext(ctx, stmt, append(slices.Clip(args), limit-len(res.Records))...)
-		if err != nil {
-			return false, err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanRecord(rows)
+	err = s.eachDay(ctx, pl, func(dbs []*sql.DB) (bool, error) {
+		// Each shard of the day yields its newest; merged by id they are the
+		// day's newest.
+		want := limit - len(res.Records)
+		var day []record.Record
+		for _, db := range dbs {
+			recs, err := queryRecords(ctx, db, stmt, append(slices.Clip(args), want))
 			if err != nil {
 				return false, err
 			}
-			res.Records = append(res.Records, r)
+			day = append(day, recs...)
 		}
-		return len(res.Records) < limit, rows.Err()
+		if len(dbs) > 1 {
+			slices.SortFunc(day, func(a, b record.Record) int { return cmp.Compare(b.ID, a.ID) })
+		}
+		res.Records = append(res.Records, day[:min(len(day), want)]...)
+		return len(res.Records) < limit, nil
 	})
 	if err != nil {
 		return Result{}, err
@@ -142,34 +146,34 @@ func (s *Store) Search(ctx context.Context, req Request) (Result, error) {
 	return res, nil
 }
 
-// eachPartition calls fn with the read pool of every partition overlapping
-// the plan, newest first, until fn says it has had enough.
-func (s *Store) eachPartition(ctx context.Context, pl plan, fn func(*sql.DB) (more bool, err error)) error {
-	for _, p := range s.partitionsNewestFirst(pl.lo, pl.hi) {
+func queryRecords(ctx context.Context, db *sql.DB, stmt string, args []any) ([]record.Record, error) {
+	rows, err := db.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []record.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// eachDay calls fn with the read pools of every day overlapping the plan
+// (one per writer shard that wrote that day), newest day first, until fn
+// says it has had enough.
+func (s *Store) eachDay(ctx context.Context, pl plan, fn func([]*sql.DB) (more bool, err error)) error {
+	for _, day := range s.daysNewestFirst(pl.lo, pl.hi) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		more, err := func() (bool, error) {
-			p.mu.RLock()
-			defer p.mu.RUnlock()
-			if p.deleted {
-				return true, nil
-			}
-			db, err := p.reader()
-			if errors.Is(err, os.ErrNotExist) {
-				return true, nil // created but not yet written
-			}
-			if err != nil {
-				return false, err
-			}
-			more, err := fn(db)
-			if err != nil && isNoSchema(err) {
-				return true, nil // the writer is creating it right now
-			}
-			return more, err
-		}()
+		more, err := s.withDay(day, fn)
 		if err != nil {
-			return fmt.Errorf("%s: %w", partitionName(p.day), err)
+			return fmt.Errorf("%s: %w", partitionName(day[0].day, day[0].shard), err)
 		}
 		if !more {
 			return nil
@@ -178,8 +182,31 @@ func (s *Store) eachPartition(ctx context.Context, pl plan, fn func(*sql.DB) (mo
 	return nil
 }
 
-func isNoSchema(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "no such table")
+// withDay holds the day's partitions against deletion while fn reads them.
+func (s *Store) withDay(day []*partition, fn func([]*sql.DB) (bool, error)) (bool, error) {
+	var dbs []*sql.DB
+	for _, p := range day {
+		p.mu.RLock()
+		defer p.mu.RUnlock()
+		if p.deleted {
+			continue
+		}
+		db, err := p.reader()
+		if errors.Is(err, os.ErrNotExist) {
+			continue // created but not yet written
+		}
+		if err != nil {
+			return false, err
+		}
+		if !p.hasSchema(db) {
+			continue // the writer is creating it right now
+		}
+		dbs = append(dbs, db)
+	}
+	if len(dbs) == 0 {
+		return true, nil
+	}
+	return fn(dbs)
 }
 
 func scanRecord(rows *sql.Rows) (record.Record, error) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,8 +73,8 @@ func TestSearchNewestFirstAcrossPartitions(t *testing.T) {
 	if res.Next != "" {
 		t.Errorf("next = %q with everything on one page", res.Next)
 	}
-	if n := len(s.parts); n != 3 {
-		t.Errorf("%d partitions, want 3", n)
+	if n := len(s.daysNewestFirst(0, 1<<62)); n != 3 {
+		t.Errorf("%d days, want 3", n)
 	}
 	r := res.Records[1]
 	if r.Fields["db"] != "Specibike" || r.Host != "erp1" || r.App != "odoo" || !r.Time.Equal(base.Add(time.Second)) || r.ID == 0 {
@@ -134,13 +135,24 @@ func TestBadQueryIsBadRequest(t *testing.T) {
 }
 
 func TestCursorPagesThroughEverythingOnce(t *testing.T) {
-	s, _ := openTest(t, Options{})
+	for _, writers := range []int{1, 4} {
+		t.Run(fmt.Sprintf("writers=%d", writers), func(t *testing.T) { testCursor(t, writers) })
+	}
+}
+
+func testCursor(t *testing.T, writers int) {
+	s, _ := openTest(t, Options{Writers: writers, MaxBatch: 7})
 	var recs []record.Record
 	for i := range 250 {
 		// Ten records per millisecond: ids must stay unique and ordered.
 		recs = append(recs, rec(base.Add(time.Duration(i/10)*time.Millisecond), "h", "a", 6, "msg "+strconv.Itoa(i)))
 	}
-	mustSync(t, s, recs...)
+	// Small batches from several producers spread them over the shards.
+	var wg sync.WaitGroup
+	for i := 0; i < len(recs); i += 5 {
+		wg.Go(func() { mustSync(t, s, recs[i:i+5]...) })
+	}
+	wg.Wait()
 	seen := map[string]bool{}
 	before := ""
 	var lastID int64
@@ -248,8 +260,13 @@ func TestFullQueueRefusesAndCounts(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	s, _ := openTest(t, Options{QueueSize: 10, Registerer: reg})
 	mustSync(t, s, rec(base, "h", "a", 6, "first")) // creates the partition
-	p := s.partitionFor(dayOf(idFloor(base)))
-	p.mu.Lock() // the writer now blocks in its next transaction
+	// Every writer now blocks in its next transaction.
+	var parts []*partition
+	for shard := range s.opt.Writers {
+		p := s.partitionFor(dayOf(idFloor(base)), shard)
+		p.mu.Lock()
+		parts = append(parts, p)
+	}
 	accepted := 0
 	for range 30 {
 		if s.TrySubmit([]record.Record{rec(base, "h", "a", 6, "x")}) {
@@ -268,12 +285,20 @@ func TestFullQueueRefusesAndCounts(t *testing.T) {
 	if err := s.Submit(ctx, []record.Record{rec(base, "h", "a", 6, "x")}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("blocking Submit on a full queue: %v, want it to wait for its context", err)
 	}
-	p.mu.Unlock()
+	for _, p := range parts {
+		p.mu.Unlock()
+	}
 	if err := s.SubmitSync(context.Background(), []record.Record{rec(base, "h", "a", 6, "after")}); err != nil {
 		t.Fatal(err)
 	}
-	if got := metricValue(t, reg, "vigie_store_records_total"); got != float64(accepted+2) {
-		t.Errorf("stored %v, want %d", got, accepted+2)
+	// Writers commit in parallel: the others may finish just after.
+	want := float64(accepted + 2)
+	deadline := time.Now().Add(10 * time.Second)
+	for metricValue(t, reg, "vigie_store_records_total") != want && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := metricValue(t, reg, "vigie_store_records_total"); got != want {
+		t.Errorf("stored %v, want %v", got, want)
 	}
 }
 
@@ -402,16 +427,21 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 func TestFileModesAreRestricted(t *testing.T) {
 	s, dir := openTest(t, Options{})
 	mustSync(t, s, rec(base, "h", "a", 6, "x"))
-	for path, want := range map[string]os.FileMode{
-		filepath.Join(dir, "vigie.db"):                                  0o600,
-		filepath.Join(dir, "logs", partitionName(dayOf(idFloor(base)))): 0o640,
-	} {
+	logs, _ := filepath.Glob(filepath.Join(dir, "logs", "logs-*.db"))
+	if len(logs) == 0 {
+		t.Fatal("no partition file")
+	}
+	want := map[string]os.FileMode{filepath.Join(dir, "vigie.db"): 0o600}
+	for _, l := range logs {
+		want[l] = 0o640
+	}
+	for path, mode := range want {
 		fi, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if fi.Mode().Perm() != want {
-			t.Errorf("%s: mode %v, want %v", filepath.Base(path), fi.Mode().Perm(), want)
+		if fi.Mode().Perm() != mode {
+			t.Errorf("%s: mode %v, want %v", filepath.Base(path), fi.Mode().Perm(), mode)
 		}
 	}
 }

@@ -37,3 +37,6 @@ func setUDPReadBuffer(c *net.UDPConn, size int) (int, error) {
 	}
 	return got / 2, getErr
 }
+
+// msgTrunc is the recvmsg flag set on a datagram cut to fit the buffer.
+const msgTrunc = syscall.MSG_TRUNC

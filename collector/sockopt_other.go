@@ -9,3 +9,7 @@ import "net"
 func setUDPReadBuffer(c *net.UDPConn, size int) (int, error) {
 	return size, c.SetReadBuffer(size)
 }
+
+// msgTrunc: the recvmsg flag for a cut datagram is not relied upon here;
+// a full buffer is taken as a cut datagram instead.
+const msgTrunc = 0

@@ -72,6 +72,9 @@ var partitionMigrations = []string{
 	INSERT INTO fts(fts, rank) VALUES('hashsize', 16777216);
 	INSERT INTO fts(fts, rank) VALUES('automerge', 8);
 	INSERT INTO fts(fts, rank) VALUES('crisismerge', 32);`,
+	// 2: the last batch sequence of each agent committed into this file,
+	// written in the batch's own transaction (store/agents.go).
+	`CREATE TABLE agent_batches(agent TEXT PRIMARY KEY, seq INTEGER NOT NULL);`,
 }
 
 // metaMigrations is the schema of vigie.db, the small database of everything

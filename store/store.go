@@ -72,6 +72,7 @@ type Store struct {
 	closed  bool
 	// readOnly stores (OpenReadOnly) have no writer, retention or meta.
 	readOnly bool
+	agents   *agentBatches
 	cancel   context.CancelFunc
 	bg       sync.WaitGroup
 }
@@ -119,6 +120,10 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	if err := s.loadPartitions(); err != nil {
 		meta.Close()
 		return nil, err
+	}
+	if err := s.loadAgentBatches(ctx); err != nil {
+		meta.Close()
+		return nil, fmt.Errorf("store: agent batches: %w", err)
 	}
 	s.metrics = newMetrics(s, opt.Registerer)
 	bgCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))

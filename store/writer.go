@@ -19,6 +19,17 @@ import (
 type batch struct {
 	recs []record.Record
 	done chan error
+	mark *agentMark // an agent batch: its sequence is recorded with it
+}
+
+// agentMark is an agent's batch sequence, committed in the same transaction
+// as the batch's last records so that "stored" and "known as stored" cannot
+// disagree after a crash.
+type agentMark struct {
+	agent string
+	seq   int64
+	// from, to: the batch's records in the flattened commit.
+	from, to int
 }
 
 // Submit queues records for the writer, blocking while the queue is full:
@@ -135,6 +146,7 @@ func (w *writer) gather(first batch) []batch {
 // the queue filling up pushes back on the senders meanwhile.
 func (w *writer) commit(bs []batch) {
 	var recs []record.Record
+	var marks []agentMark
 	if len(bs) == 1 {
 		recs = bs[0].recs
 	} else {
@@ -142,7 +154,16 @@ func (w *writer) commit(bs []batch) {
 			recs = append(recs, b.recs...)
 		}
 	}
-	err := w.writeRetrying(recs)
+	n := 0
+	for _, b := range bs {
+		if b.mark != nil {
+			m := *b.mark
+			m.from, m.to = n, n+len(b.recs)
+			marks = append(marks, m)
+		}
+		n += len(b.recs)
+	}
+	err := w.writeRetrying(recs, marks)
 	// Records in the writer's hands counted against the queue's bound until
 	// now, so memory stayed bounded while a commit stalled. The room is given
 	// back before anyone is told, so a producer woken by its commit finds it.
@@ -160,10 +181,10 @@ func (w *writer) commit(bs []batch) {
 	}
 }
 
-func (w *writer) writeRetrying(recs []record.Record) error {
+func (w *writer) writeRetrying(recs []record.Record, marks []agentMark) error {
 	start := time.Now()
 	for attempt := 0; ; attempt++ {
-		err := w.write(recs)
+		err := w.write(recs, marks)
 		if err == nil {
 			w.s.metrics.commitSeconds.Observe(time.Since(start).Seconds())
 			w.s.metrics.stored.Add(float64(len(recs)))
@@ -186,29 +207,47 @@ func (w *writer) writeRetrying(recs []record.Record) error {
 
 // write stores recs, one transaction per partition touched (almost always
 // one), assigning ids in place.
-func (w *writer) write(recs []record.Record) error {
+func (w *writer) write(recs []record.Record, marks []agentMark) error {
 	if len(w.next) > 1<<16 {
 		clear(w.next)
 	}
 	// Group by partition without reordering within one.
 	byDay := make(map[int64][]int, 1)
+	dayIndex := make(map[int64]int, 1)
 	var days []int64
+	dayOfRec := make([]int, len(recs)) // index into days
 	for i := range recs {
 		d := placeMs(recs[i].Time, recs[i].Received) / dayMs
-		if _, ok := byDay[d]; !ok {
+		k, ok := dayIndex[d]
+		if !ok {
+			k = len(days)
+			dayIndex[d] = k
 			days = append(days, d)
 		}
 		byDay[d] = append(byDay[d], i)
+		dayOfRec[i] = k
 	}
-	for _, d := range days {
-		if err := w.writeDay(d, recs, byDay[d]); err != nil {
+	// A batch's mark goes with the last of its transactions: a crash between
+	// two leaves it unmarked, so the agent resends (doubles, never losses).
+	marksOf := make([][]agentMark, len(days))
+	for _, m := range marks {
+		last := 0
+		for i := m.from; i < m.to; i++ {
+			last = max(last, dayOfRec[i])
+		}
+		if m.from < m.to {
+			marksOf[last] = append(marksOf[last], m)
+		}
+	}
+	for i, d := range days {
+		if err := w.writeDay(d, recs, byDay[d], marksOf[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w *writer) writeDay(day int64, recs []record.Record, idx []int) error {
+func (w *writer) writeDay(day int64, recs []record.Record, idx []int, marks []agentMark) error {
 	for {
 		p := w.s.partitionFor(day, w.shard)
 		p.mu.RLock()
@@ -216,7 +255,7 @@ func (w *writer) writeDay(day int64, recs []record.Record, idx []int) error {
 			p.mu.RUnlock()
 			continue
 		}
-		err := w.writeTx(p, recs, idx)
+		err := w.writeTx(p, recs, idx, marks)
 		p.mu.RUnlock()
 		return err
 	}
@@ -229,7 +268,7 @@ VALUES(?,?,?,?,?,?,?,?,?,?,?,?)`
 // to the SQLite driver directly: database/sql's per-statement conversions,
 // locks and context checks cost a tenth of the insert itself, twice per
 // record, on the path that bounds ingestion.
-func (w *writer) writeTx(p *partition, recs []record.Record, idx []int) error {
+func (w *writer) writeTx(p *partition, recs []record.Record, idx []int, marks []agentMark) error {
 	conn, err := p.writer(context.Background())
 	if err != nil {
 		return err
@@ -239,14 +278,14 @@ func (w *writer) writeTx(p *partition, recs []record.Record, idx []int) error {
 		if !ok {
 			return fmt.Errorf("store: unexpected driver connection %T", dc)
 		}
-		if err := w.insert(sc, recs, idx); err != nil {
+		if err := w.insert(sc, recs, idx, marks); err != nil {
 			return fmt.Errorf("%s: %w", filepath.Base(p.path), err)
 		}
 		return nil
 	})
 }
 
-func (w *writer) insert(sc *sqlite3.SQLiteConn, recs []record.Record, idx []int) (err error) {
+func (w *writer) insert(sc *sqlite3.SQLiteConn, recs []record.Record, idx []int, marks []agentMark) (err error) {
 	// No cancellation: a context without Done keeps go-sqlite3 from starting
 	// a watcher goroutine per statement, and a started batch is finished.
 	ctx := context.Background()
@@ -318,11 +357,26 @@ func (w *writer) insert(sc *sqlite3.SQLiteConn, recs []record.Record, idx []int)
 		}
 		r.ID = id
 	}
+	if err := insertMarks(ctx, sc, marks); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
 	for ms, id := range assigned {
 		w.next[ms] = id
+	}
+	return nil
+}
+
+func insertMarks(ctx context.Context, sc *sqlite3.SQLiteConn, marks []agentMark) error {
+	for _, m := range marks {
+		_, err := sc.ExecContext(ctx, `INSERT INTO agent_batches(agent, seq) VALUES(?, ?)
+			ON CONFLICT(agent) DO UPDATE SET seq = max(seq, excluded.seq)`,
+			[]driver.NamedValue{{Ordinal: 1, Value: m.agent}, {Ordinal: 2, Value: m.seq}})
+		if err != nil {
+			return fmt.Errorf("agent batch mark: %w", err)
+		}
 	}
 	return nil
 }

@@ -16,11 +16,14 @@ import (
 	"vigie/store"
 )
 
-const testToken = "test-token-0123456789"
+const (
+	testToken  = "test-token-0123456789"
+	agentToken = "agent-token-0123456789"
+)
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
-func newTestServer(t *testing.T) (*httptest.Server, *store.Store) {
+func newTestServer(t *testing.T, tweak ...func(*Options)) (*httptest.Server, *store.Store) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	st, err := store.Open(context.Background(), t.TempDir(), store.Options{Registerer: reg})
@@ -28,8 +31,15 @@ func newTestServer(t *testing.T) (*httptest.Server, *store.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s := New(Options{Store: st, APITokens: []Token{{"scripts", testToken}}, Gatherer: reg, Registerer: reg,
-		Now: func() time.Time { return now }})
+	opt := Options{Store: st, APITokens: []Token{{"scripts", testToken}}, AgentTokens: []Token{{"erp1", agentToken}},
+		Gatherer: reg, Registerer: reg, Now: func() time.Time { return now }}
+	for _, f := range tweak {
+		f(&opt)
+	}
+	s, err := New(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	return ts, st

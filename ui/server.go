@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"vigie/collector"
 	"vigie/store"
 )
 
@@ -25,6 +26,12 @@ type Token struct{ Name, Secret string }
 type Options struct {
 	Store     *store.Store
 	APITokens []Token
+	// AgentTokens authenticate vigie-agent batches on POST /api/v1/ingest;
+	// they open nothing else.
+	AgentTokens []Token
+	// Ingest configures the agent endpoint; its Sink and Agent are filled in
+	// by the server. A zero value serves it on Store with the defaults.
+	Ingest collector.IngestConfig
 	// Gatherer serves /metrics; Registerer receives the server's own metrics.
 	Gatherer   prometheus.Gatherer
 	Registerer prometheus.Registerer
@@ -38,13 +45,47 @@ type Options struct {
 // Server serves the API.
 type Server struct {
 	opt    Options
-	tokens [][sha256.Size]byte // hashed, so comparison time does not leak length
-	names  []string
+	api    tokenSet
+	agents tokenSet
 	mux    *http.ServeMux
 }
 
+// tokenSet holds bearer secrets hashed, so comparing them takes the same
+// time whatever their length and content.
+type tokenSet struct {
+	sums  [][sha256.Size]byte
+	names []string
+}
+
+func newTokenSet(ts []Token) tokenSet {
+	var s tokenSet
+	for _, t := range ts {
+		s.sums = append(s.sums, sha256.Sum256([]byte(t.Secret)))
+		s.names = append(s.names, t.Name)
+	}
+	return s
+}
+
+// match checks the request's bearer token against every token of the set,
+// in constant time, and returns its name.
+func (s tokenSet) match(r *http.Request) (string, bool) {
+	const prefix = "Bearer "
+	h := r.Header.Get("Authorization")
+	if len(h) <= len(prefix) || h[:len(prefix)] != prefix {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(h[len(prefix):]))
+	name, found := "", 0
+	for i, t := range s.sums {
+		if subtle.ConstantTimeCompare(sum[:], t[:]) == 1 {
+			name, found = s.names[i], 1
+		}
+	}
+	return name, found == 1
+}
+
 // New builds the server and its routes.
-func New(opt Options) *Server {
+func New(opt Options) (*Server, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -54,11 +95,7 @@ func New(opt Options) *Server {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s := &Server{opt: opt, mux: http.NewServeMux()}
-	for _, t := range opt.APITokens {
-		s.tokens = append(s.tokens, sha256.Sum256([]byte(t.Secret)))
-		s.names = append(s.names, t.Name)
-	}
+	s := &Server{opt: opt, mux: http.NewServeMux(), api: newTokenSet(opt.APITokens), agents: newTokenSet(opt.AgentTokens)}
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "vigie_http_requests_total", Help: "HTTP requests by route and status code."}, []string{"route", "code"})
 	if opt.Registerer != nil {
@@ -74,13 +111,26 @@ func New(opt Options) *Server {
 	if opt.Gatherer != nil {
 		route("GET /metrics", "metrics", promhttp.HandlerFor(opt.Gatherer, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(opt.Logger.Handler(), slog.LevelError)}))
 	}
-	route("GET /api/v1/search", "search", s.api(s.search))
-	route("GET /api/v1/facets", "facets", s.api(s.facets))
-	route("GET /api/v1/histogram", "histogram", s.api(s.histogram))
-	route("/api/", "unknown", s.api(func(w http.ResponseWriter, r *http.Request) error {
+	route("GET /api/v1/search", "search", s.apiHandler(s.search))
+	route("GET /api/v1/facets", "facets", s.apiHandler(s.facets))
+	route("GET /api/v1/histogram", "histogram", s.apiHandler(s.histogram))
+	ic := opt.Ingest
+	ic.Sink, ic.Agent = opt.Store, s.agents.match
+	if ic.Logger == nil {
+		ic.Logger = opt.Logger
+	}
+	if ic.Registerer == nil {
+		ic.Registerer = opt.Registerer
+	}
+	ingest, err := collector.NewIngestHandler(ic)
+	if err != nil {
+		return nil, err
+	}
+	route("POST /api/v1/ingest", "ingest", ingest)
+	route("/api/", "unknown", s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		return httpError{http.StatusNotFound, "no such API endpoint: " + r.Method + " " + r.URL.Path}
 	}))
-	return s
+	return s, nil
 }
 
 // ServeHTTP adds the headers every answer carries.
@@ -100,11 +150,11 @@ type httpError struct {
 
 func (e httpError) Error() string { return e.msg }
 
-// api wraps a JSON endpoint: authentication, a deadline, and errors as
-// {"error": "..."} with the right status.
-func (s *Server) api(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+// apiHandler wraps a JSON endpoint: authentication, a deadline, and errors
+// as {"error": "..."} with the right status.
+func (s *Server) apiHandler(h func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := s.authenticate(r); !ok {
+		if _, ok := s.api.match(r); !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vigie"`)
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "authentication required: Authorization: Bearer TOKEN"})
 			return
@@ -130,24 +180,6 @@ func (s *Server) api(h func(http.ResponseWriter, *http.Request) error) http.Hand
 		}
 		writeJSON(w, he.status, map[string]string{"error": he.msg})
 	})
-}
-
-// authenticate checks the bearer token against every configured one, in
-// constant time, and returns its name.
-func (s *Server) authenticate(r *http.Request) (string, bool) {
-	const prefix = "Bearer "
-	h := r.Header.Get("Authorization")
-	if len(h) <= len(prefix) || h[:len(prefix)] != prefix {
-		return "", false
-	}
-	sum := sha256.Sum256([]byte(h[len(prefix):]))
-	name, found := "", 0
-	for i, t := range s.tokens {
-		if subtle.ConstantTimeCompare(sum[:], t[:]) == 1 {
-			name, found = s.names[i], 1
-		}
-	}
-	return name, found == 1
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -139,11 +139,18 @@ func runServer(ctx context.Context, cfg *config.Server, udpSet, tcpSet bool, log
 		return err
 	}
 
-	var tokens []ui.Token
-	for _, t := range cfg.Auth.APITokens {
-		tokens = append(tokens, ui.Token{Name: t.Name, Secret: t.Token})
+	api, err := ui.New(ui.Options{
+		Store:       st,
+		APITokens:   uiTokens(cfg.Auth.APITokens),
+		AgentTokens: uiTokens(cfg.Auth.AgentTokens),
+		Ingest:      collector.IngestConfig{MaxMessageSize: int(cfg.Syslog.MaxMessageSize)},
+		Gatherer:    reg,
+		Registerer:  reg,
+		Logger:      log,
+	})
+	if err != nil {
+		return err
 	}
-	api := ui.New(ui.Options{Store: st, APITokens: tokens, Gatherer: reg, Registerer: reg, Logger: log})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -191,6 +198,14 @@ func runServer(ctx context.Context, cfg *config.Server, udpSet, tcpSet bool, log
 	srv.Shutdown(shutCtx)
 	log.Info("stopped")
 	return nil
+}
+
+func uiTokens(ts []config.Token) []ui.Token {
+	out := make([]ui.Token, len(ts))
+	for i, t := range ts {
+		out[i] = ui.Token{Name: t.Name, Secret: t.Token}
+	}
+	return out
 }
 
 func addrString(a net.Addr) string {

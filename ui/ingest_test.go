@@ -1,0 +1,117 @@
+package ui
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"vigie/record"
+)
+
+func postBatch(t *testing.T, ts *httptest.Server, token, agent, seq string, body []byte, gz bool) (int, map[string]any) {
+	t.Helper()
+	if gz {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write(body)
+		zw.Close()
+		body = b.Bytes()
+	}
+	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/ingest", bytes.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("X-Vigie-Agent", agent)
+	req.Header.Set("X-Vigie-Batch", seq)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	if gz {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	json.Unmarshal(raw, &out)
+	return resp.StatusCode, out
+}
+
+func TestIngestStoresABatchOnce(t *testing.T) {
+	ts, _ := newTestServer(t)
+	body := []byte(`{"time":"2026-11-22T11:00:00Z","host":"erp1","app":"odoo","severity":3,"message":"ingest traceback KeyError","fields":{"db":"Specibike"}}
+{"time":"2026-11-22T11:00:01Z","host":"erp1","app":"postgres","severity":6,"message":"ingest duration: 1500.0 ms","fields":{"duration_ms":"1500.0"}}
+this line is not JSON ingest
+`)
+	code, out := postBatch(t, ts, agentToken, "erp1", "1", body, true)
+	if code != 200 || out["accepted"] != float64(3) || out["duplicate"] != false {
+		t.Fatalf("first send: %d %v", code, out)
+	}
+	// Resent after a timeout: acknowledged, not stored again.
+	code, out = postBatch(t, ts, agentToken, "erp1", "1", body, true)
+	if code != 200 || out["duplicate"] != true {
+		t.Fatalf("resend: %d %v", code, out)
+	}
+	var res struct{ Records []record.Record }
+	get(t, ts, "/api/v1/search?q=ingest", testToken, &res)
+	if len(res.Records) != 3 {
+		t.Fatalf("%d records after a send and a resend, want 3: %+v", len(res.Records), res.Records)
+	}
+	for _, r := range res.Records {
+		if r.Source != "agent/erp1 127.0.0.1" || r.Received.IsZero() {
+			t.Errorf("source/received not set by the collector: %+v", r)
+		}
+	}
+	get(t, ts, "/api/v1/search?q=app:postgres+duration_ms>1000", testToken, &res)
+	if len(res.Records) != 1 {
+		t.Errorf("slow statement not found by duration_ms: %+v", res.Records)
+	}
+	get(t, ts, "/api/v1/search?q=parse_error:*", testToken, &res)
+	if len(res.Records) != 1 || res.Records[0].Message != "this line is not JSON ingest" {
+		t.Errorf("invalid line not kept raw: %+v", res.Records)
+	}
+}
+
+func TestIngestRefusals(t *testing.T) {
+	ts, _ := newTestServer(t)
+	good := []byte(`{"message":"x"}` + "\n")
+	cases := []struct {
+		name, token, agent, seq string
+		body                    []byte
+		want                    int
+		msg                     string
+	}{
+		{"no token", "", "erp1", "1", good, 401, "agent token"},
+		{"API token is not an agent token", testToken, "erp1", "1", good, 401, "agent token"},
+		{"another agent's name", agentToken, "erp2", "1", good, 403, "does not match"},
+		{"no batch number", agentToken, "erp1", "", good, 400, "X-Vigie-Batch"},
+		{"batch zero", agentToken, "erp1", "0", good, 400, "X-Vigie-Batch"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out := postBatch(t, ts, c.token, c.agent, c.seq, c.body, false)
+			if code != c.want || !strings.Contains(out["error"].(string), c.msg) {
+				t.Errorf("%d %v, want %d mentioning %q", code, out, c.want, c.msg)
+			}
+		})
+	}
+	// An agent token opens nothing but ingest.
+	if code := get(t, ts, "/api/v1/search", agentToken, nil); code != 401 {
+		t.Errorf("agent token on search: %d", code)
+	}
+}
+
+func TestIngestRefusesAGzipBomb(t *testing.T) {
+	ts, _ := newTestServer(t, func(o *Options) { o.Ingest.MaxDecoded = 1 << 20 })
+	// 8 MiB of newlines compress to a few KiB.
+	code, out := postBatch(t, ts, agentToken, "erp1", "1", bytes.Repeat([]byte("\n"), 8<<20), true)
+	if code != 413 {
+		t.Fatalf("%d %v, want 413", code, out)
+	}
+}

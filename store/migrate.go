@@ -85,4 +85,13 @@ var metaMigrations = []string{
 		password_hash TEXT NOT NULL,
 		created INTEGER NOT NULL
 	);`,
+	// 2: senders and agents with their counts (store/sources.go).
+	`CREATE TABLE sources(
+		source TEXT PRIMARY KEY,
+		first_seen INTEGER NOT NULL,
+		last_seen INTEGER NOT NULL,
+		records INTEGER NOT NULL,
+		parse_errors INTEGER NOT NULL,
+		host TEXT NOT NULL
+	);`,
 }

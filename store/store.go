@@ -45,6 +45,8 @@ type Options struct {
 	MaxSize int64
 	// RetentionEvery is how often retention runs (default 1 minute).
 	RetentionEvery time.Duration
+	// SourcesEvery is how often sender counts are saved (default 5 seconds).
+	SourcesEvery time.Duration
 	// OnCommit, when set, is called by the writer with every committed batch
 	// (ids assigned). It must not block: it feeds the live tail and rules.
 	OnCommit func([]record.Record)
@@ -73,6 +75,7 @@ type Store struct {
 	// readOnly stores (OpenReadOnly) have no writer, retention or meta.
 	readOnly bool
 	agents   *agentBatches
+	sources  *sources
 	cancel   context.CancelFunc
 	bg       sync.WaitGroup
 }
@@ -95,6 +98,9 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	opt.Writers = min(opt.Writers, MaxWriters)
 	if opt.RetentionEvery <= 0 {
 		opt.RetentionEvery = time.Minute
+	}
+	if opt.SourcesEvery <= 0 {
+		opt.SourcesEvery = 5 * time.Second
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -125,6 +131,10 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 		meta.Close()
 		return nil, fmt.Errorf("store: agent batches: %w", err)
 	}
+	if err := s.loadSources(ctx); err != nil {
+		meta.Close()
+		return nil, fmt.Errorf("store: sources: %w", err)
+	}
 	s.metrics = newMetrics(s, opt.Registerer)
 	bgCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
@@ -135,6 +145,7 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	go func() { writers.Wait(); close(s.stopped) }()
 	s.bg.Add(1)
 	go func() { defer s.bg.Done(); s.retentionLoop(bgCtx) }()
+	s.bg.Go(func() { s.sourcesLoop(bgCtx, opt.SourcesEvery) })
 	return s, nil
 }
 
@@ -234,7 +245,7 @@ func OpenReadOnly(ctx context.Context, dir string) (*Store, error) {
 	if _, err := os.Stat(filepath.Join(dir, "logs")); err != nil {
 		return nil, fmt.Errorf("store: no vigie data under %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, log: slog.New(slog.DiscardHandler), stopped: make(chan struct{}), closing: make(chan struct{}), readOnly: true}
+	s := &Store{dir: dir, log: slog.New(slog.DiscardHandler), stopped: make(chan struct{}), closing: make(chan struct{}), readOnly: true, sources: newSources()}
 	close(s.stopped)
 	s.closed = true
 	if err := s.loadPartitions(); err != nil {
@@ -269,6 +280,9 @@ func (s *Store) Close() error {
 	<-s.stopped
 	s.cancel()
 	s.bg.Wait()
+	if err := s.flushSources(context.Background()); err != nil {
+		s.log.Error("store: saving sender counts", "err", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error

@@ -171,8 +171,11 @@ func (w *writer) commit(bs []batch) {
 	for _, b := range bs {
 		w.s.room.Release(w.s.weight(b.recs))
 	}
-	if err == nil && w.s.opt.OnCommit != nil && len(recs) > 0 {
-		w.s.opt.OnCommit(recs)
+	if err == nil && len(recs) > 0 {
+		w.s.sources.count(recs)
+		if w.s.opt.OnCommit != nil {
+			w.s.opt.OnCommit(recs)
+		}
 	}
 	for _, b := range bs {
 		if b.done != nil {

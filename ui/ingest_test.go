@@ -76,6 +76,17 @@ this line is not JSON ingest
 	if len(res.Records) != 1 || res.Records[0].Message != "this line is not JSON ingest" {
 		t.Errorf("invalid line not kept raw: %+v", res.Records)
 	}
+	var src struct {
+		Sources []struct {
+			Source, Kind, Name string
+			Records            int
+			ParseErrors        int `json:"parse_errors"`
+		}
+	}
+	get(t, ts, "/api/v1/sources", testToken, &src)
+	if len(src.Sources) != 1 || src.Sources[0].Kind != "agent" || src.Sources[0].Name != "erp1" || src.Sources[0].Records != 3 || src.Sources[0].ParseErrors != 1 {
+		t.Errorf("sources %+v", src)
+	}
 }
 
 func TestIngestRefusals(t *testing.T) {

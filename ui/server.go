@@ -114,6 +114,10 @@ func New(opt Options) (*Server, error) {
 	route("GET /api/v1/search", "search", s.apiHandler(s.search))
 	route("GET /api/v1/facets", "facets", s.apiHandler(s.facets))
 	route("GET /api/v1/histogram", "histogram", s.apiHandler(s.histogram))
+	route("GET /api/v1/sources", "sources", s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		writeJSON(w, http.StatusOK, map[string]any{"sources": opt.Store.Sources()})
+		return nil
+	}))
 	ic := opt.Ingest
 	ic.Sink, ic.Agent = opt.Store, s.agents.match
 	if ic.Logger == nil {

@@ -126,7 +126,7 @@ const (
 func (c *Server) validate() error {
 	var errs Errors
 	bad := func(n *yaml.Node, field, format string, a ...any) {
-		e := &Error{File: c.File, Field: field, Line: c.lines[field], Msg: fmt.Sprintf(format, a...)}
+		e := &Error{File: c.File, Field: field, Line: c.lines.lineOf(field), Msg: fmt.Sprintf(format, a...)}
 		if n != nil {
 			e.Line = n.Line
 		}

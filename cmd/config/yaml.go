@@ -53,6 +53,22 @@ var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // it was written on, so validation after decoding can still name the line.
 type Lines map[string]int
 
+// lineOf is the line of a field, or of its nearest parent written in the
+// file (a missing key is reported where its parent is).
+func (l Lines) lineOf(field string) int {
+	for field != "" {
+		if n, ok := l[field]; ok {
+			return n
+		}
+		i := strings.LastIndexAny(field, ".[")
+		if i < 0 {
+			return 0
+		}
+		field = field[:i]
+	}
+	return 0
+}
+
 func decodeFile(file string, data []byte, out any, lines Lines) error {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))

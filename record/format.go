@@ -1,0 +1,191 @@
+package record
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Fields set by the file format parsers (Odoo, OpenERP, PostgreSQL), common
+// to all of them so that one query finds the same thing whatever the source.
+const (
+	FieldDB          = "db"
+	FieldUser        = "user"
+	FieldPID         = "pid"
+	FieldLogger      = "logger"      // Python logger name (Odoo, OpenERP)
+	FieldLevel       = "level"       // the level word as written: "ERROR", "ERREUR", "WARNING"
+	FieldSQLState    = "sql_state"   // PostgreSQL SQLSTATE
+	FieldDurationMS  = "duration_ms" // decimal milliseconds: "1234.567"
+	FieldApplication = "application" // PostgreSQL application_name
+	FieldClient      = "client"      // remote address (PostgreSQL %h/%r, Odoo werkzeug client)
+	FieldException   = "exception"   // last line of a Python traceback
+)
+
+// FormatOptions configure a file format.
+type FormatOptions struct {
+	// Location is the zone of stamps without one (nil = time.Local). Odoo is
+	// the exception: it forces TZ=UTC on itself, so its stamps are read as UTC
+	// unless a Location is given.
+	Location *time.Location
+	// LinePrefix is PostgreSQL's log_line_prefix ("" = "%m [%p] ").
+	LinePrefix string
+	// App is the app of formats that have none (plain lines).
+	App string
+	// Host is the agent's host name, used as Record.Host.
+	Host string
+}
+
+// Format knows one log file format: where its records start, and how to read
+// one. The joining loop (flush timeout, max size) belongs to the caller.
+type Format interface {
+	Name() string
+	// Starts reports whether line (no trailing newline) begins a new record.
+	Starts(line []byte) bool
+	// Open reports whether rec (lines joined with "\n") is syntactically
+	// unfinished and must take the next line whatever it looks like (an open
+	// CSV quote).
+	Open(rec []byte) bool
+	// Parse turns one complete record into a Record. It never fails: what it
+	// cannot read is kept raw with Fields["parse_error"]. Time falls back to
+	// received (time.Now() when zero); Received is received in UTC; Source is
+	// left for the caller.
+	Parse(rec []byte, received time.Time) Record
+}
+
+// formatMakers is the registry of file formats; "" is plain.
+var formatMakers = map[string]func(FormatOptions) (Format, error){
+	"plain":         newPlain,
+	"odoo":          newOdoo,
+	"openerp6":      newOpenERP6,
+	"postgres":      newPostgres,
+	"postgres-csv":  newPostgresCSV,
+	"postgres-json": newPostgresJSON,
+}
+
+// FormatNames lists the valid names of NewFormat, sorted ("" means plain).
+func FormatNames() []string {
+	names := make([]string, 0, len(formatMakers))
+	for n := range formatMakers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// NewFormat returns the named file format: "odoo", "openerp6", "postgres",
+// "postgres-csv", "postgres-json", or "" / "plain" (one record per line).
+func NewFormat(name string, opt FormatOptions) (Format, error) {
+	if name == "" {
+		name = "plain"
+	}
+	mk, ok := formatMakers[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown log format %q (valid: %s)", name, strings.Join(FormatNames(), ", "))
+	}
+	return mk(opt)
+}
+
+// fileBase holds what every file format shares.
+type fileBase struct {
+	loc  *time.Location
+	host string
+	app  string
+}
+
+func newBase(opt FormatOptions, app string) fileBase {
+	loc := opt.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	return fileBase{loc: loc, host: opt.Host, app: app}
+}
+
+// begin cleans rec and returns the Record every parser starts from: times at
+// received, notice, user facility. Windows line ends are dropped, and text
+// that is not UTF-8 is read as Windows-1252 (like ParseSyslog) with
+// fields.charset set.
+func (b *fileBase) begin(rec []byte, received time.Time) (Record, string) {
+	if received.IsZero() {
+		received = time.Now()
+	}
+	received = received.UTC()
+	r := Record{
+		Time:     received,
+		Received: received,
+		Host:     b.host,
+		App:      b.app,
+		Facility: FacUser,
+		Severity: SevNotice,
+	}
+	if !utf8.Valid(rec) {
+		rec = decodeCP1252(rec)
+		r.SetField(FieldCharset, "windows-1252")
+	}
+	s := string(rec)
+	if strings.IndexByte(s, '\r') >= 0 {
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+	}
+	s = strings.TrimRight(s, "\r\n")
+	return r, s
+}
+
+// raw keeps text as the message of an unreadable record.
+func raw(r *Record, text, reason string) {
+	r.Message = text
+	r.SetField(FieldParseError, reason)
+}
+
+// settle converts a local stamp; an impossible date leaves the received time.
+func settle(r *Record, st stamp, loc *time.Location) bool {
+	t, ok := st.time(loc, r.Received)
+	if ok {
+		r.Time = t
+	}
+	return ok
+}
+
+// setNonEmpty sets a field unless v is empty.
+func setNonEmpty(r *Record, k, v string) {
+	if v != "" {
+		r.SetField(k, v)
+	}
+}
+
+// plainFormat makes each line a record.
+type plainFormat struct{ fileBase }
+
+func newPlain(opt FormatOptions) (Format, error) {
+	return &plainFormat{newBase(opt, opt.App)}, nil
+}
+
+func (*plainFormat) Name() string            { return "plain" }
+func (*plainFormat) Starts(line []byte) bool { return true }
+func (*plainFormat) Open(rec []byte) bool    { return false }
+
+// Parse keeps the line as is, at notice: a line without a format says
+// nothing reliable about its severity.
+func (f *plainFormat) Parse(rec []byte, received time.Time) Record {
+	r, s := f.begin(rec, received)
+	r.Message = s
+	return r
+}
+
+// secondsToMS converts decimal seconds ("0.021") to decimal milliseconds
+// ("21"), rounded to the microsecond.
+func secondsToMS(s string) (string, int64, bool) {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 || v > 1e12 {
+		return "", 0, false
+	}
+	us := int64(math.Round(v * 1e6))
+	return microsToMS(us), us, true
+}
+
+// microsToMS writes microseconds as decimal milliseconds.
+func microsToMS(us int64) string {
+	return strconv.FormatFloat(float64(us)/1e3, 'f', -1, 64)
+}

@@ -9,8 +9,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
+
+	"vigie/cmd/internal/buildinfo"
 )
 
 const usage = `usage: vigie COMMAND [flags]
@@ -63,7 +64,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "hash-password":
 		return hashPassword(stdin, stdout)
 	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "vigie", version())
+		fmt.Fprintln(stdout, "vigie", buildinfo.Version())
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -71,19 +72,4 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	fmt.Fprint(stderr, usage)
 	return exitError{2, fmt.Errorf("unknown command %q", args[0])}
-}
-
-// version is the module version, or the VCS revision of a source build.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " " + s.Value[:12]
-		}
-	}
-	return v
 }

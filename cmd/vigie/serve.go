@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"vigie/cmd/config"
+	"vigie/cmd/internal/buildinfo"
 	"vigie/collector"
 	"vigie/store"
 	"vigie/ui"
@@ -175,7 +176,7 @@ func runServer(ctx context.Context, cfg *config.Server, udpSet, tcpSet bool, log
 
 	udp, tcp, tlsAddr := col.Addrs()
 	fmt.Fprintf(stdout, "vigie %s: data in %s, syslog udp %s tcp %s tls %s, %s on %s\n",
-		version(), cfg.DataDir, addrString(udp), addrString(tcp), addrString(tlsAddr), scheme, ln.Addr())
+		buildinfo.Version(), cfg.DataDir, addrString(udp), addrString(tcp), addrString(tlsAddr), scheme, ln.Addr())
 	log.Info("vigie started", "config", cfg.File, "data_dir", cfg.DataDir)
 
 	select {

@@ -8,14 +8,27 @@ export CGO_CFLAGS := -O2 -g -DSQLITE_DEFAULT_MEMSTATUS=0
 GOFLAGS_BUILD := -tags $(TAGS) -trimpath
 BIN     := bin
 
-.PHONY: all build run test test-deps lint fuzz bench bench-go clean
+.PHONY: all build run test test-deps lint agents fuzz bench bench-go clean
 
 all: build
 
-build: $(BIN)/vigie
+build: $(BIN)/vigie $(BIN)/vigie-agent
 
 $(BIN)/vigie: FORCE
 	$(GO) build $(GOFLAGS_BUILD) -o $@ ./cmd/vigie
+
+# The agent is pure Go: one static binary per platform.
+$(BIN)/vigie-agent: FORCE
+	CGO_ENABLED=0 $(GO) build -trimpath -o $@ ./cmd/vigie-agent
+
+AGENT_PLATFORMS := linux/amd64 linux/arm64 windows/amd64
+agents:
+	@for p in $(AGENT_PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+	  echo "vigie-agent $$os/$$arch"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -o $(BIN)/vigie-agent-$$os-$$arch$$ext ./cmd/vigie-agent || exit 1; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) vet ./record/... ./forwarder/... ./cmd/vigie-agent/ || exit 1; \
+	done
 
 FORCE:
 
@@ -24,7 +37,7 @@ run: build
 	./$(BIN)/vigie serve
 
 # Everything the tests need, then every test with the race detector.
-test: test-deps lint
+test: test-deps lint agents
 	$(GO) test -race -tags $(TAGS) -count=1 -timeout 20m ./...
 
 # Real peers the integration tests drive: logger (bsdutils) and rsyslog.

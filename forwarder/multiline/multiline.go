@@ -20,6 +20,9 @@ type Rule struct {
 	// MaxSize cuts longer records; the rest of the record is skipped, and
 	// the record is marked (default 1 MiB).
 	MaxSize int
+	// Single: every line is a whole record (plain text, JSON lines), so it
+	// is taken at once instead of when the next line shows it complete.
+	Single bool
 }
 
 // Record is a joined record and where it ends in its file.
@@ -66,6 +69,11 @@ func (j *Joiner) starts(line []byte) bool {
 // Add takes the next line (without its newline) ending at offset, and
 // returns the record it completes, if any.
 func (j *Joiner) Add(line []byte, offset int64, now time.Time) (done Record, ok bool) {
+	if j.rule.Single {
+		j.append(line)
+		j.lines, j.offset = 1, offset
+		return j.take(), true
+	}
 	continues := j.lines > 0 && ((j.rule.Format != nil && j.rule.Format.Open(j.cur)) || !j.starts(line))
 	if !continues && j.lines > 0 {
 		done, ok = j.take(), true

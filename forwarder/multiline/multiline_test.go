@@ -73,6 +73,14 @@ KeyError: 'partner_id'
 	}
 }
 
+func TestSingleLineRecordsAreTakenAtOnce(t *testing.T) {
+	j := New(Rule{Format: format(t, "plain"), Single: true, MaxSize: 4})
+	r, ok := j.Add([]byte("first"), 6, time.Now())
+	if !ok || string(r.Text) != "firs" || !r.Truncated || r.Offset != 6 || j.Pending() {
+		t.Fatalf("%+v %v", r, ok)
+	}
+}
+
 func TestMaxSizeCutsAndMarks(t *testing.T) {
 	j := New(Rule{Start: regexp.MustCompile(`^S`), MaxSize: 10})
 	got := feed(t, j, "S123456\n 789012345\nS2\n")

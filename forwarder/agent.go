@@ -26,10 +26,12 @@ import (
 	"vigie/record"
 )
 
-// Batches are sealed at whichever comes first.
+// Batches are sealed at whichever comes first. Batches are sent one after
+// the other (the collector's dedupe relies on their order), each waiting for
+// its commit: large batches keep that round trip from bounding throughput.
 const (
-	batchRecords = 1000
-	batchBytes   = 1 << 20
+	batchRecords = 5_000
+	batchBytes   = 2 << 20
 	batchAge     = time.Second
 )
 

@@ -326,7 +326,8 @@ func (w *writer) insert(sc *sqlite3.SQLiteConn, recs []record.Record, idx []int,
 	for _, i := range idx {
 		r := &recs[i]
 		sanitize(r)
-		id := w.candidate(placeMs(r.Time, r.Received), assigned)
+		ms := placeMs(r.Time, r.Received)
+		id := w.candidate(ms, assigned)
 		var fields driver.Value
 		if len(r.Fields) > 0 {
 			w.buf = appendFieldsJSON(w.buf[:0], r.Fields)
@@ -351,7 +352,10 @@ func (w *writer) insert(sc *sqlite3.SQLiteConn, recs []record.Record, idx []int,
 			}
 			values[0] = id
 		}
-		assigned[id>>seqBits] = id + slotStep
+		// Keyed by the record's own millisecond even when a crowded one
+		// spilled into the next: its following records go on from here
+		// instead of colliding, one query each, all the way.
+		assigned[ms] = id + slotStep
 		if r.Message != "" {
 			ftsArgs[0].Value, ftsArgs[1].Value = id, r.Message
 			if _, err := fts.ExecContext(ctx, ftsArgs); err != nil {

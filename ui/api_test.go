@@ -23,7 +23,7 @@ const (
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
-func newTestServer(t *testing.T, tweak ...func(*Options)) (*httptest.Server, *store.Store) {
+func newTestServer(t testing.TB, tweak ...func(*Options)) (*httptest.Server, *store.Store) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	st, err := store.Open(context.Background(), t.TempDir(), store.Options{Registerer: reg})

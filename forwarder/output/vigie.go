@@ -84,7 +84,9 @@ func (v *Vigie) Send(ctx context.Context, b spool.Batch) error {
 	if !v.cfg.NoGzip {
 		var buf bytes.Buffer
 		buf.Grow(len(body)/4 + 64)
-		zw := gzip.NewWriter(&buf)
+		// Fastest level: it still shrinks log text 4-6 times, for a fifth
+		// of the default level's CPU on the agent's single core.
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
 		zw.Write(body)
 		if err := zw.Close(); err != nil {
 			return err

@@ -23,20 +23,23 @@ import (
 )
 
 type options struct {
-	vigie    string
-	rsyslogd string
-	runs     int
-	n        int
-	conns    int
-	udpN     int
-	udpRate  int
-	searchN  int
-	searchQ  string
-	full     bool
-	skipPeer bool
-	keep     bool
-	out      string
-	jsonFile string
+	vigie     string
+	agent     string
+	agentN    int
+	skipAgent bool
+	rsyslogd  string
+	runs      int
+	n         int
+	conns     int
+	udpN      int
+	udpRate   int
+	searchN   int
+	searchQ   string
+	full      bool
+	skipPeer  bool
+	keep      bool
+	out       string
+	jsonFile  string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -44,6 +47,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("vigie-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.vigie, "vigie", "./bin/vigie", "the vigie binary to measure (make build)")
+	fs.StringVar(&o.agent, "agent", "./bin/vigie-agent", "the vigie-agent binary of the agent scenario (make build)")
+	fs.IntVar(&o.agentN, "agent-n", 1_000_000, "agent scenario: lines of the Odoo log file shipped")
+	fs.BoolVar(&o.skipAgent, "skip-agent", false, "do not run the agent scenario")
 	fs.StringVar(&o.rsyslogd, "rsyslogd", defaultRsyslogd, "the rsyslogd binary of the peer")
 	fs.IntVar(&o.runs, "runs", 3, "repetitions of each scenario; figures are the median")
 	fs.IntVar(&o.n, "n", 1_000_000, "TCP scenario: messages to send")
@@ -73,6 +79,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-runs: at least 1")
 	case o.n < 1 || o.udpN < 0 || o.searchN < 0:
 		return o, errors.New("-n at least 1, -udp-n and -search-n at least 0")
+	case o.agentN < 1:
+		return o, errors.New("-agent-n: at least 1")
 	case o.conns < 1 || o.conns > 256:
 		return o, errors.New("-conns: 1 to 256")
 	case o.udpRate < 1:
@@ -108,6 +116,12 @@ func run(ctx context.Context, opt options, stdout io.Writer) int {
 	if _, err := os.Stat(opt.vigie); err != nil {
 		fmt.Fprintf(os.Stderr, "vigie-bench: %v (run make build)\n", err)
 		return 2
+	}
+	if !opt.skipAgent {
+		if _, err := os.Stat(opt.agent); err != nil {
+			fmt.Fprintf(os.Stderr, "vigie-bench: %v (run make build, or -skip-agent)\n", err)
+			return 2
+		}
 	}
 	res := &results{Started: time.Now().UTC(), Options: opt.figures(), Host: hostInfo(opt)}
 	p0 := int64(-1)
@@ -166,6 +180,9 @@ func run(ctx context.Context, opt options, stdout io.Writer) int {
 		res.Runs = append(res.Runs, rf)
 		tl, ul = nil, nil
 		runtime.GC()
+	}
+	if !opt.skipAgent && ctx.Err() == nil {
+		res.Agent = runAgentScenario(ctx, opt, runDir, peer)
 	}
 	if opt.searchN > 0 && ctx.Err() == nil {
 		dir := filepath.Join(runDir, "vigie-search")
@@ -595,6 +612,11 @@ func hostInfo(opt options) map[string]string {
 	defer cancel()
 	if b, err := exec.CommandContext(ctx, opt.vigie, "version").Output(); err == nil {
 		h["vigie"] = strings.TrimSpace(string(b))
+	}
+	if !opt.skipAgent {
+		if b, err := exec.CommandContext(ctx, opt.agent, "version").Output(); err == nil {
+			h["vigie-agent"] = strings.TrimSpace(string(b))
+		}
 	}
 	if !opt.skipPeer {
 		if b, err := exec.CommandContext(ctx, opt.rsyslogd, "-v").Output(); err == nil {

@@ -8,7 +8,8 @@ import (
 
 func TestParseFlags(t *testing.T) {
 	o, err := parseFlags(nil, io.Discard)
-	if err != nil || o.runs != 3 || o.n != 1_000_000 || o.conns != 4 || o.udpN != 500_000 || o.udpRate != 100_000 || o.searchN != 1_000_000 || o.out != "bench/out" {
+	if err != nil || o.runs != 3 || o.n != 1_000_000 || o.conns != 4 || o.udpN != 500_000 || o.udpRate != 100_000 || o.searchN != 1_000_000 || o.out != "bench/out" ||
+		o.agent != "./bin/vigie-agent" || o.agentN != 1_000_000 || o.skipAgent {
 		t.Fatalf("defaults: %+v, %v", o, err)
 	}
 	if o, _ := parseFlags([]string{"-full"}, io.Discard); o.searchN != 10_000_000 {
@@ -17,7 +18,7 @@ func TestParseFlags(t *testing.T) {
 	if o, _ := parseFlags([]string{"-full", "-search-n", "5000"}, io.Discard); o.searchN != 5000 {
 		t.Errorf("-full -search-n 5000: search-n %d", o.searchN)
 	}
-	for _, bad := range [][]string{{"-runs", "0"}, {"-conns", "0"}, {"-udp-rate", "0"}, {"extra"}} {
+	for _, bad := range [][]string{{"-runs", "0"}, {"-conns", "0"}, {"-udp-rate", "0"}, {"-agent-n", "0"}, {"extra"}} {
 		if _, err := parseFlags(bad, io.Discard); err == nil {
 			t.Errorf("parseFlags(%q): no error", bad)
 		}

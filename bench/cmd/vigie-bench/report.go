@@ -98,13 +98,15 @@ type results struct {
 	Host        map[string]string `json:"host"`
 	PeerSkipped string            `json:"peer_skipped,omitempty"`
 	Runs        []runFigures      `json:"runs"`
+	Agent       *agentResults     `json:"agent,omitempty"`
 	Search      *searchFigures    `json:"search,omitempty"`
 	Errors      []string          `json:"errors,omitempty"`
 }
 
 func (o options) figures() map[string]any {
 	return map[string]any{"runs": o.runs, "n": o.n, "conns": o.conns, "udp_n": o.udpN, "udp_rate": o.udpRate,
-		"search_n": o.searchN, "search_q": o.searchQ, "full": o.full, "skip_peer": o.skipPeer, "msg_size": msgSize}
+		"search_n": o.searchN, "search_q": o.searchQ, "full": o.full, "skip_peer": o.skipPeer, "msg_size": msgSize,
+		"agent_n": o.agentN, "skip_agent": o.skipAgent}
 }
 
 func (r *results) writeJSON(path string) error {
@@ -123,6 +125,16 @@ func (r *results) failed() bool {
 	for _, run := range r.Runs {
 		if !run.Vigie.ok() || (run.Rsyslog != nil && !run.Rsyslog.ok()) {
 			return true
+		}
+	}
+	if a := r.Agent; a != nil {
+		if a.Error != "" {
+			return true
+		}
+		for _, run := range a.Runs {
+			if run.Agent.Error != "" || (run.Rsyslog != nil && run.Rsyslog.Error != "") {
+				return true
+			}
 		}
 	}
 	if s := r.Search; s != nil {
@@ -298,6 +310,7 @@ func (r *results) table() string {
 	figNoRatio("UDP seconds from end of sending to last stored", false, 2, always(func(p peerRun) float64 { return p.UDP.DrainSeconds }))
 	fig("UDP server CPU, s", false, 2, always(func(p peerRun) float64 { return p.UDP.CPUSeconds }))
 	fig("server peak RSS after TCP+UDP, MiB", false, 1, always(func(p peerRun) float64 { return mib(p.UDP.PeakRSS) }))
+	r.agentRows(row)
 	if s := r.Search; s != nil {
 		na := "n/a"
 		if s.Error != "" && s.IngestSeconds == 0 {
@@ -345,6 +358,12 @@ func (r *results) targets(out *strings.Builder) {
 	}
 	fmt.Fprintf(out, "  UDP 100,000 msg/s with < 0.1%% loss: %s (loss %s%%%s)\n", verdict(loss.v < 0.1 && sendRate.v >= 99_000, loss.n > 0), loss.fmt(3), note)
 	fmt.Fprintf(out, "  collector RSS < 200 MiB: %s (%s MiB peak after TCP+UDP)\n", verdict(rss.v < 200, rss.n > 0), rss.fmt(1))
+	if a := r.Agent; a != nil {
+		lps := a.stat(agentSide, func(f fileFigures) float64 { return f.LinesPerSec })
+		rss := a.stat(agentSide, func(f fileFigures) float64 { return mib(f.PeakRSS) })
+		fmt.Fprintf(out, "  agent >= 100,000 lines/s shipped on one core, RSS < 50 MiB: %s (%s lines/s, %s MiB)\n",
+			verdict(lps.v >= 100_000 && rss.v < 50, lps.n > 0 && rss.n > 0), lps.fmt(0), rss.fmt(1))
+	}
 	if s := r.Search; s != nil && len(s.Queries) > 0 {
 		q := s.Queries[0]
 		v := verdict(q.MedianMs < 100 && q.Error == "", !math.IsNaN(q.MedianMs))
@@ -372,7 +391,18 @@ func (r *results) errorList(out *strings.Builder) {
 			add(who+" UDP", run.Run, p.UDP.Error)
 		}
 	}
+	if a := r.Agent; a != nil {
+		for _, run := range a.Runs {
+			add("vigie-agent", run.Run, run.Agent.Error)
+			if run.Rsyslog != nil {
+				add("rsyslog imfile", run.Run, run.Rsyslog.Error)
+			}
+		}
+	}
 	slices.Sort(lines)
+	if a := r.Agent; a != nil && a.Error != "" {
+		lines = append(lines, "  agent: "+a.Error)
+	}
 	if s := r.Search; s != nil {
 		if s.Error != "" {
 			lines = append(lines, "  search: "+s.Error)
@@ -403,4 +433,67 @@ func vigieMetrics(m map[string]float64) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// The agent scenario's figures.
+
+func agentSide(r fileRun) *fileFigures   { return &r.Agent }
+func rsyslogSide(r fileRun) *fileFigures { return r.Rsyslog }
+
+// stat is the median of one figure over the runs where that reader succeeded.
+func (a *agentResults) stat(side func(fileRun) *fileFigures, get func(fileFigures) float64) stat {
+	var xs []float64
+	var st stat
+	for _, r := range a.Runs {
+		f := side(r)
+		if f == nil {
+			continue
+		}
+		if f.Error != "" {
+			st.bad++
+			continue
+		}
+		xs = append(xs, get(*f))
+	}
+	st.n = len(xs)
+	st.v = percentile(xs, 50)
+	return st
+}
+
+// agentRows adds the agent scenario's rows: vigie-agent → vigie in the vigie
+// column, rsyslog imfile → omfile in the rsyslog one.
+func (r *results) agentRows(row func(label, v, p, ratio string)) {
+	a := r.Agent
+	if a == nil {
+		return
+	}
+	lf := a.File
+	if a.Error != "" && len(a.Runs) == 0 {
+		row(fmt.Sprintf("file %s lines (Odoo): lines/s shipped", fmtNum(float64(lf.Lines), 0)), "FAIL", "—", "—")
+		return
+	}
+	pin := "?"
+	if len(a.Runs) > 0 {
+		pin = a.Runs[0].Agent.Pinning
+	}
+	row(fmt.Sprintf("file: vigie-agent (%s) → vigie | rsyslog imfile → omfile", pin), "", "", "")
+	fig := func(label string, prec int, get func(fileFigures) float64) {
+		x, y := a.stat(agentSide, get), a.stat(rsyslogSide, get)
+		row(label, x.fmt(prec), y.fmt(prec), ratio(x, y))
+	}
+	fig(fmt.Sprintf("file %s lines, %s records (%.0f MiB, Odoo): lines/s shipped, start → all stored",
+		fmtNum(float64(lf.Lines), 0), fmtNum(float64(lf.Records), 0), mib(lf.Bytes)), 0, func(f fileFigures) float64 { return f.LinesPerSec })
+	fig("file: records/s shipped", 0, func(f fileFigures) float64 { return f.RecordsPerSec })
+	fig("file: seconds, reader start → all stored", 2, func(f fileFigures) float64 { return f.Seconds })
+	fig("file: seconds to all but the last record (it waits the 2 s multiline timeout)", 2, func(f fileFigures) float64 { return f.SecondsButLast })
+	fig("file: reader peak RSS, MiB", 1, func(f fileFigures) float64 { return mib(f.PeakRSS) })
+	fig("file: reader CPU, s", 2, func(f fileFigures) float64 { return f.CPUSeconds })
+	fig("file: reader CPU per line, µs", 2, func(f fileFigures) float64 { return 1e6 * f.CPUSeconds / float64(max(1, lf.Lines)) })
+	col := a.stat(agentSide, func(f fileFigures) float64 {
+		if f.CollectorCPUSeconds == nil {
+			return math.NaN()
+		}
+		return *f.CollectorCPUSeconds
+	})
+	row("file: collector (vigie serve) CPU, s", col.fmt(2), "n/a", "—")
 }

@@ -78,6 +78,21 @@ func freeAddrs(nTCP, nUDP int) ([]string, error) {
 // startVigie starts bin serve in dir (created; data in dir/data) and waits for
 // /healthz to answer 200.
 func startVigie(ctx context.Context, bin, dir string) (*vigieServer, error) {
+	return startVigieWith(ctx, bin, dir, "")
+}
+
+// vigieConfig is the server configuration the harness writes: an API token,
+// and an agent token named bench when agentToken is set.
+func vigieConfig(apiToken, agentToken string) string {
+	agents := ""
+	if agentToken != "" {
+		agents = fmt.Sprintf(", agent_tokens: [{name: %s, token: %q}]", agentName, agentToken)
+	}
+	return fmt.Sprintf("auth: {api_tokens: [{name: bench, token: %q}]%s}\n", apiToken, agents)
+}
+
+// startVigieWith is startVigie with an agent token in the configuration.
+func startVigieWith(ctx context.Context, bin, dir, agentToken string) (*vigieServer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -92,7 +107,7 @@ func startVigie(ctx context.Context, bin, dir string) (*vigieServer, error) {
 		done:   make(chan struct{}),
 	}
 	cfg := filepath.Join(dir, "vigie.yml")
-	conf := fmt.Sprintf("auth: {api_tokens: [{name: bench, token: %q}]}\n", s.token)
+	conf := vigieConfig(s.token, agentToken)
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		return nil, err
 	}

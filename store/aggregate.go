@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"vigie/store/query"
 )
 
 // FacetCount is how many matching records have one value of a field.
@@ -34,7 +36,7 @@ func fieldExpr(field string) (string, []any, error) {
 	if field == "" || len(field) > 128 || strings.ContainsAny(field, "\x00") {
 		return "", nil, fmt.Errorf("%w: field: must be a column or a field name of at most 128 bytes", ErrBadRequest)
 	}
-	return "json_extract(l.fields, ?)", []any{jsonPath(field)}, nil
+	return "json_extract(l.fields, ?)", []any{query.JSONPath(field)}, nil
 }
 
 // Facets counts the matching records by the values of field, most frequent

@@ -60,9 +60,3 @@ func decodeFields(s string) (map[string]string, error) {
 	err := json.Unmarshal([]byte(s), &m)
 	return m, err
 }
-
-// jsonPath is the SQLite JSON path of a top-level key, quoted so that dots
-// and brackets in field names ("exampleSDID@32473.iut") are part of the key.
-func jsonPath(key string) string {
-	return "$." + string(appendJSONString(nil, key))
-}

@@ -374,6 +374,12 @@ func TestFacetsAndHistogram(t *testing.T) {
 	if _, err := s.Histogram(ctx, Request{From: base, To: base.Add(365 * 24 * time.Hour)}, time.Second); !errors.Is(err, ErrBadRequest) {
 		t.Errorf("too many buckets: %v", err)
 	}
+	// Keys are attacker-controlled too: quotes and dots stay part of the key.
+	mustSync(t, s, rec(base, "h", "app", 6, "odd", `we"ird.key`, "v1"))
+	f, err = s.Facets(ctx, Request{}, `we"ird.key`, 0)
+	if err != nil || fmt.Sprint(f) != "[{v1 1}]" {
+		t.Errorf("facets of a key with a quote %v %v", f, err)
+	}
 }
 
 func TestInvalidUTF8IsStoredValid(t *testing.T) {

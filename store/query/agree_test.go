@@ -219,7 +219,7 @@ func TestSQLAgreesOnOddKeys(t *testing.T) {
 		q := &Query{root: &node{kind: kEq, name: k, text: "v"}}
 		got := sqlIDs(t, db, q.Compile())
 		if !slices.Equal(got, []int64{int64(i + 1)}) {
-			t.Errorf("key %q: path %s selects %v", k, jsonPath(k), got)
+			t.Errorf("key %q: path %s selects %v", k, JSONPath(k), got)
 		}
 		r := record.Record{Fields: map[string]string{k: "v"}}
 		if !q.Match(&r) {

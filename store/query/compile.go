@@ -169,12 +169,12 @@ func (c *compiler) where(n *node) string {
 			c.arg(n.text)
 			return columnSQL(n.name) + " = ?"
 		}
-		c.arg(jsonPath(n.name), n.text)
+		c.arg(JSONPath(n.name), n.text)
 		return "json_extract(l.fields, ?) IS ?"
 	case kGlob:
 		return c.glob(n)
 	case kNum:
-		c.arg(jsonPath(n.name), jsonPath(n.name), n.num)
+		c.arg(JSONPath(n.name), JSONPath(n.name), n.num)
 		return "(IFNULL(ltrim(ltrim(json_extract(l.fields, ?), '+-'), '.') GLOB '[0-9]*', 0)" +
 			" AND CAST(json_extract(l.fields, ?) AS REAL) " + n.cmp + " ?)"
 	case kLevel:
@@ -222,7 +222,7 @@ func (c *compiler) group(n *node) string {
 
 func (c *compiler) glob(n *node) string {
 	if !n.column {
-		c.arg(jsonPath(n.name), globPattern(n.glob))
+		c.arg(JSONPath(n.name), globPattern(n.glob))
 		return "IFNULL(json_extract(l.fields, ?) GLOB ?, 0)"
 	}
 	col := columnSQL(n.name)
@@ -279,7 +279,7 @@ func globPattern(parts []string) string {
 // jsonPath returns the SQLite JSON path of a top-level key, `$."key"`. The
 // quoted label ends at the first ", so one inside the key is written \u0022;
 // SQLite decodes JSON escapes in labels that contain a backslash.
-func jsonPath(key string) string {
+func JSONPath(key string) string {
 	var b strings.Builder
 	b.WriteString(`$."`)
 	for _, r := range key {

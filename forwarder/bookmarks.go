@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"path/filepath"
 	"sync"
+
+	"vigie/forwarder/internal/atomicfile"
 )
 
 // bookmarks are the Windows event log positions: channel → bookmark XML,
@@ -58,24 +59,8 @@ func (b *bookmarks) save() error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(b.path), ".bookmarks-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), b.path); err != nil {
-		return err
+	if err := atomicfile.WriteDurable(b.path, data); err != nil {
+		return fmt.Errorf("bookmarks: %w", err)
 	}
 	b.dirty = false
 	return nil

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"vigie/forwarder/internal/atomicfile"
 )
 
 // Version is the format version written in the file.
@@ -64,7 +66,7 @@ type File struct {
 	saved   uint64 // gen last written
 }
 
-const tmpPrefix = ".tmp-"
+const tmpPrefix = atomicfile.TempSuffix
 
 // Open reads the positions file at path. A missing file gives an empty set
 // (the agent's first start); its directory is created. A file that cannot be
@@ -226,48 +228,12 @@ func (f *File) Save() error {
 		return fmt.Errorf("positions: %w", err)
 	}
 	b = append(b, '\n')
-	if err := writeAtomic(f.path, b); err != nil {
-		return err
+	if err := atomicfile.WriteDurable(f.path, b); err != nil {
+		return fmt.Errorf("positions: %w", err)
 	}
 	f.mu.Lock()
 	f.saved = gen
 	f.existed = true
 	f.mu.Unlock()
-	return nil
-}
-
-func writeAtomic(path string, b []byte) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+tmpPrefix+"*")
-	if err != nil {
-		return fmt.Errorf("positions: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(b); err != nil {
-		return fmt.Errorf("positions: write %s: %w", tmp.Name(), err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("positions: fsync %s: %w", tmp.Name(), err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("positions: close %s: %w", tmp.Name(), err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("positions: %w", err)
-	}
-	if runtime.GOOS != "windows" {
-		if d, derr := os.Open(dir); derr == nil {
-			serr := d.Sync()
-			_ = d.Close()
-			if serr != nil {
-				return fmt.Errorf("positions: fsync directory %s: %w", dir, serr)
-			}
-		}
-	}
 	return nil
 }

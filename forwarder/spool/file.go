@@ -9,7 +9,6 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"runtime"
 )
 
 // encode lays a batch out as: header (magic, seq, count, meta length,
@@ -130,50 +129,4 @@ func (s *Spool) read(seq int64) (Batch, error) {
 	}
 	b.Records = body[headerSize+hd.metaLen:]
 	return b, nil
-}
-
-// writeAtomic writes path through a temporary file: write, fsync, rename.
-// The caller fsyncs the directory.
-func writeAtomic(path string, data []byte) (err error) {
-	tmp := path + tmpExt
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("spool: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("spool: write %s: %w", tmp, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("spool: fsync %s: %w", tmp, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("spool: close %s: %w", tmp, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("spool: %w", err)
-	}
-	return nil
-}
-
-// syncDir makes renames in dir durable. Windows cannot fsync a directory
-// (NTFS journals the rename itself).
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("spool: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("spool: fsync directory %s: %w", dir, err)
-	}
-	return nil
 }

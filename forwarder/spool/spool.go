@@ -46,6 +46,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"vigie/forwarder/internal/atomicfile"
 )
 
 // Batch is one unit of delivery.
@@ -77,7 +79,7 @@ const DeadDir = "dead"
 
 const (
 	batchExt   = ".batch"
-	tmpExt     = ".tmp"
+	tmpExt     = atomicfile.TempSuffix
 	seqName    = "seq"
 	reasonExt  = ".reason"
 	headMagic  = "VGSPOOL1"
@@ -226,17 +228,17 @@ func (s *Spool) Append(b Batch) (int64, error) {
 		return 0, fmt.Errorf("spool: checkpoint: %w", err)
 	}
 	s.makeRoom(int64(len(buf)), b.Seq)
-	if err := writeAtomic(s.path(b.Seq), buf); err != nil {
+	if err := atomicfile.Write(s.path(b.Seq), buf); err != nil {
 		return 0, err
 	}
 	// The seq file keeps the number when every batch is gone. A crash
 	// before it is written is harmless: Open takes the highest of the file
 	// and the batches.
-	if err := writeAtomic(filepath.Join(s.dir, seqName), []byte(strconv.FormatInt(b.Seq, 10)+"\n")); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.dir, seqName), []byte(strconv.FormatInt(b.Seq, 10)+"\n")); err != nil {
 		os.Remove(s.path(b.Seq))
 		return 0, err
 	}
-	if err := syncDir(s.dir); err != nil {
+	if err := atomicfile.SyncDir(s.dir); err != nil {
 		os.Remove(s.path(b.Seq))
 		return 0, err
 	}

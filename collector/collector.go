@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -313,6 +314,11 @@ func (c *Collector) closeListeners() {
 // (reception time, source, sender as host of last resort, counters).
 func (c *Collector) build(tm *transportMetrics, f frame, now time.Time, p peer) record.Record {
 	msg := f.msg
+	if f.truncated {
+		// A UTF-8 message cut inside a character would no longer be UTF-8,
+		// and the parser would read all of it as Windows-1252.
+		msg = trimPartialRune(msg)
+	}
 	tm.received.Inc()
 	tm.receivedBytes.Add(float64(len(msg)))
 	rec := record.ParseSyslog(msg, record.SyslogOptions{
@@ -344,6 +350,19 @@ func (c *Collector) build(tm *transportMetrics, f frame, now time.Time, p peer) 
 		}
 	}
 	return rec
+}
+
+// trimPartialRune drops a UTF-8 character cut short at the end of b.
+func trimPartialRune(b []byte) []byte {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return b[:i]
+			}
+			return b
+		}
+	}
+	return b
 }
 
 // peer is a sender, as it appears in records.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func dialTCP(t testing.TB, c *Collector) net.Conn {
@@ -274,5 +275,26 @@ func TestNewAndStartErrors(t *testing.T) {
 	}
 	if u, _, _ := c.Addrs(); u != nil {
 		t.Errorf("UDP still bound after a failed Start: %v", u)
+	}
+}
+
+// A UTF-8 message cut in the middle of a character must stay UTF-8: the
+// partial character goes, not the whole message into Windows-1252.
+func TestTruncationKeepsUTF8Whole(t *testing.T) {
+	sink := &fakeSink{}
+	c, _ := startCollector(t, Config{TCPAddr: "127.0.0.1:0", MaxMessageSize: 100}, sink)
+	conn := dialTCP(t, c)
+	head := msg5424("h", "")
+	// "é" is two bytes; the 100-byte cut falls between them.
+	msg := head + strings.Repeat("a", 99-len(head)) + strings.Repeat("é", 20)
+	if _, err := io.WriteString(conn, octet(msg)+msg); err != nil {
+		t.Fatal(err)
+	}
+	r := sink.waitRecords(t, 1, 5*time.Second)[0]
+	if r.Fields["truncated"] != "true" || r.Fields["charset"] != "" || !utf8.ValidString(r.Message) || strings.ContainsRune(r.Message, utf8.RuneError) {
+		t.Fatalf("message %q, fields %v", r.Message, r.Fields)
+	}
+	if want := strings.Repeat("a", 99-len(head)); r.Message != want {
+		t.Errorf("message %q, want %q", r.Message, want)
 	}
 }

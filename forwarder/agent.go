@@ -177,10 +177,8 @@ func (a *Agent) newFileSource(sc config.AgentSource, pos *positions.File) (*file
 	if err != nil {
 		return nil, err
 	}
-	// Plain text and JSON lines have one record per line: nothing to wait for.
-	rule := multiline.Rule{Format: f, Single: f.Name() == "plain" || f.Name() == "postgres-json"}
+	rule := multiline.Rule{Format: f}
 	if m := sc.Multiline; m != nil {
-		rule.Single = false
 		if m.Start != "" {
 			rule.Start = regexp.MustCompile(m.Start) // validated with the configuration
 		}

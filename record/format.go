@@ -56,6 +56,14 @@ type Format interface {
 	Parse(rec []byte, received time.Time) Record
 }
 
+// LineFormat is a Format whose every line is a whole record (plain text,
+// JSON lines): a joiner takes such a line at once instead of waiting for the
+// next line to show the record complete.
+type LineFormat interface {
+	Format
+	OneRecordPerLine()
+}
+
 // formatMakers is the registry of file formats; "" is plain.
 var formatMakers = map[string]func(FormatOptions) (Format, error){
 	"plain":         newPlain,
@@ -165,6 +173,7 @@ func newPlain(opt FormatOptions) (Format, error) {
 func (*plainFormat) Name() string            { return "plain" }
 func (*plainFormat) Starts(line []byte) bool { return true }
 func (*plainFormat) Open(rec []byte) bool    { return false }
+func (*plainFormat) OneRecordPerLine()       {}
 
 // Parse keeps the line as is, at notice: a line without a format says
 // nothing reliable about its severity.

@@ -123,6 +123,7 @@ func newPostgresJSON(opt FormatOptions) (Format, error) {
 
 func (*postgresJSONFormat) Name() string         { return "postgres-json" }
 func (*postgresJSONFormat) Open(rec []byte) bool { return false }
+func (*postgresJSONFormat) OneRecordPerLine()    {}
 func (*postgresJSONFormat) Starts(line []byte) bool {
 	return len(bytes.TrimLeft(line, " \t")) > 0 && bytes.TrimLeft(line, " \t")[0] == '{'
 }

@@ -20,9 +20,6 @@ type Rule struct {
 	// MaxSize cuts longer records; the rest of the record is skipped, and
 	// the record is marked (default 1 MiB).
 	MaxSize int
-	// Single: every line is a whole record (plain text, JSON lines), so it
-	// is taken at once instead of when the next line shows it complete.
-	Single bool
 }
 
 // Record is a joined record and where it ends in its file.
@@ -38,6 +35,7 @@ type Record struct {
 // Joiner joins the lines of one file. It is not safe for concurrent use.
 type Joiner struct {
 	rule      Rule
+	single    bool // every line is a record: record.LineFormat and no Start override
 	cur       []byte
 	lines     int
 	offset    int64
@@ -53,7 +51,8 @@ func New(rule Rule) *Joiner {
 	if rule.MaxSize <= 0 {
 		rule.MaxSize = 1 << 20
 	}
-	return &Joiner{rule: rule}
+	_, lines := rule.Format.(record.LineFormat)
+	return &Joiner{rule: rule, single: lines && rule.Start == nil}
 }
 
 func (j *Joiner) starts(line []byte) bool {
@@ -69,7 +68,7 @@ func (j *Joiner) starts(line []byte) bool {
 // Add takes the next line (without its newline) ending at offset, and
 // returns the record it completes, if any.
 func (j *Joiner) Add(line []byte, offset int64, now time.Time) (done Record, ok bool) {
-	if j.rule.Single {
+	if j.single {
 		j.append(line)
 		j.lines, j.offset = 1, offset
 		return j.take(), true

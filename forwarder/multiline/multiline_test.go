@@ -74,7 +74,7 @@ KeyError: 'partner_id'
 }
 
 func TestSingleLineRecordsAreTakenAtOnce(t *testing.T) {
-	j := New(Rule{Format: format(t, "plain"), Single: true, MaxSize: 4})
+	j := New(Rule{Format: format(t, "plain"), MaxSize: 4})
 	r, ok := j.Add([]byte("first"), 6, time.Now())
 	if !ok || string(r.Text) != "firs" || !r.Truncated || r.Offset != 6 || j.Pending() {
 		t.Fatalf("%+v %v", r, ok)

@@ -28,25 +28,6 @@ func hashPassword(stdin io.Reader, stdout io.Writer) error {
 	return nil
 }
 
-// randomPassword makes a password for the first admin user: 20 characters
-// from an alphabet without look-alikes, about 110 bits.
-func randomPassword() string {
-	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-	return pick(alphabet, 20)
-}
-
-func pick(alphabet string, n int) string {
-	b := make([]byte, n)
-	buf := make([]byte, n)
-	rand.Read(buf)
-	for i := range b {
-		// 256 % 56 != 0 skews a little; redraw the high values to stay uniform.
-		for buf[i] >= byte(256-256%len(alphabet)) {
-			one := make([]byte, 1)
-			rand.Read(one)
-			buf[i] = one[0]
-		}
-		b[i] = alphabet[int(buf[i])%len(alphabet)]
-	}
-	return string(b)
-}
+// randomPassword makes a password for the first admin user: 26 base32
+// characters, 130 bits, with no 0/O or 1/l to confuse.
+func randomPassword() string { return rand.Text() }

@@ -227,19 +227,22 @@ func (h *ingest) decode(body io.Reader, agent, ip string) ([]record.Record, *ing
 }
 
 // readLine returns the next line without its newline; a line longer than
-// max is returned cut (the record then fails to decode and is kept raw).
+// max is returned cut (the record then fails to decode and is kept raw). A
+// line that fits the reader's buffer is returned in place, valid until the
+// next read: each is decoded (copied) before that.
 func readLine(br *bufio.Reader, max int) ([]byte, error) {
-	var line []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
+	chunk, err := br.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return bytes.TrimRight(chunk, "\r\n"), err
+	}
+	line := append([]byte(nil), chunk...)
+	for err == bufio.ErrBufferFull {
+		chunk, err = br.ReadSlice('\n')
 		if len(line)+len(chunk) <= max {
 			line = append(line, chunk...)
 		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		return bytes.TrimRight(line, "\r\n"), err
 	}
+	return bytes.TrimRight(line, "\r\n"), err
 }
 
 func (h *ingest) record(line []byte, now time.Time, source string) record.Record {

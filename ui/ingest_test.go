@@ -126,3 +126,22 @@ func TestIngestRefusesAGzipBomb(t *testing.T) {
 		t.Fatalf("%d %v, want 413", code, out)
 	}
 }
+
+func TestIngestLongRecordIsCutAndMarked(t *testing.T) {
+	ts, _ := newTestServer(t)
+	long := strings.Repeat("x", 100<<10) // longer than the reader's buffer
+	body := []byte(`{"host":"erp1","app":"odoo","message":"longmsg ` + long + `"}` + "\n" + `{"message":"after the long one"}` + "\n")
+	code, out := postBatch(t, ts, agentToken, "erp1", "1", body, true)
+	if code != 200 || out["accepted"] != float64(2) {
+		t.Fatalf("%d %v", code, out)
+	}
+	var res struct{ Records []record.Record }
+	get(t, ts, "/api/v1/search?q=longmsg", testToken, &res)
+	if len(res.Records) != 1 || len(res.Records[0].Message) != 64<<10 || res.Records[0].Fields["truncated"] != "true" {
+		t.Fatalf("long record: %d records, message %d bytes, fields %v", len(res.Records), len(res.Records[0].Message), res.Records[0].Fields)
+	}
+	get(t, ts, "/api/v1/search?q=after", testToken, &res)
+	if len(res.Records) != 1 {
+		t.Errorf("the record after the long one: %d", len(res.Records))
+	}
+}

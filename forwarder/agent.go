@@ -303,8 +303,8 @@ func (b *builder) loop(ctx context.Context, lines <-chan tail.Line, events <-cha
 			return b.seal()
 		case err := <-errc:
 			if err != nil && !errors.Is(err, context.Canceled) {
-				b.seal()
-				return err
+				// What was read is spooled before stopping: it is not lost.
+				return errors.Join(err, b.seal())
 			}
 		case l := <-lines:
 			b.a.m.lines.Inc()

@@ -58,23 +58,16 @@ func (s *Store) Facets(ctx context.Context, req Request, field string, limit int
 	stmt := "SELECT CAST(" + expr + " AS TEXT) AS v, count(*)" + from + " GROUP BY v"
 	all := append(slices.Clip(exprArgs), args...)
 	counts := map[string]int64{}
-	err = s.eachDB(ctx, pl, func(db *sql.DB) error {
-		rows, err := db.QueryContext(ctx, stmt, all...)
-		if err != nil {
+	err = s.eachRow(ctx, pl, stmt, all, func(rows *sql.Rows) error {
+		var v sql.NullString
+		var n int64
+		if err := rows.Scan(&v, &n); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var v sql.NullString
-			var n int64
-			if err := rows.Scan(&v, &n); err != nil {
-				return err
-			}
-			if v.Valid { // records without the field are not a value of it
-				counts[v.String] += n
-			}
+		if v.Valid { // records without the field are not a value of it
+			counts[v.String] += n
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -131,22 +124,15 @@ func (s *Store) Histogram(ctx context.Context, req Request, step time.Duration) 
 	stmt := "SELECT (l.id >> ?) / ? AS b, count(*)" + from + " GROUP BY b"
 	all := append([]any{seqBits, stepMs}, args...)
 	counts := make([]int64, last-first+1)
-	err = s.eachDB(ctx, pl, func(db *sql.DB) error {
-		rows, err := db.QueryContext(ctx, stmt, all...)
-		if err != nil {
+	err = s.eachRow(ctx, pl, stmt, all, func(rows *sql.Rows) error {
+		var b, n int64
+		if err := rows.Scan(&b, &n); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var b, n int64
-			if err := rows.Scan(&b, &n); err != nil {
-				return err
-			}
-			if b >= first && b <= last {
-				counts[b-first] += n
-			}
+		if b >= first && b <= last {
+			counts[b-first] += n
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -171,15 +157,29 @@ func AutoStep(span time.Duration) time.Duration {
 	return steps[len(steps)-1] * time.Duration(span/(steps[len(steps)-1]*120)+1)
 }
 
-// eachDB calls fn with every partition overlapping the plan, for answers
-// that add up over all of them.
-func (s *Store) eachDB(ctx context.Context, pl plan, fn func(*sql.DB) error) error {
+// eachRow runs stmt on every partition overlapping the plan and calls fn
+// with each row, for answers that add up over all of them.
+func (s *Store) eachRow(ctx context.Context, pl plan, stmt string, args []any, fn func(*sql.Rows) error) error {
 	return s.eachDay(ctx, pl, func(dbs []*sql.DB) (bool, error) {
 		for _, db := range dbs {
-			if err := fn(db); err != nil {
+			if err := eachRowOf(ctx, db, stmt, args, fn); err != nil {
 				return false, err
 			}
 		}
 		return true, nil
 	})
+}
+
+func eachRowOf(ctx context.Context, db *sql.DB, stmt string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := db.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

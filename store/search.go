@@ -147,20 +147,13 @@ func (s *Store) Search(ctx context.Context, req Request) (Result, error) {
 }
 
 func queryRecords(ctx context.Context, db *sql.DB, stmt string, args []any) ([]record.Record, error) {
-	rows, err := db.QueryContext(ctx, stmt, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []record.Record
-	for rows.Next() {
+	err := eachRowOf(ctx, db, stmt, args, func(rows *sql.Rows) error {
 		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, r)
-	}
-	return out, rows.Err()
+		return err
+	})
+	return out, err
 }
 
 // eachDay calls fn with the read pools of every day overlapping the plan

@@ -18,7 +18,6 @@ func TestInvalidConfigs(t *testing.T) {
 		"invalid-timezone.yml":           "invalid-timezone.yml:2: syslog.timezone: unknown time zone Mars/Olympus",
 		"invalid-addr.yml":               `invalid-addr.yml:2: http.addr: "8080" is not host:port`,
 		"invalid-tls-nocert.yml":         "invalid-tls-nocert.yml:2: syslog.tls: cert_file and key_file are required with addr",
-		"invalid-checks-unsupported.yml": "invalid-checks-unsupported.yml:2: checks: not supported by this version of vigie yet",
 		"invalid-type.yml":               "invalid-type.yml:1: cannot unmarshal !!seq into config.Retention",
 		"invalid-syntax.yml":             "invalid-syntax.yml: ",
 	}

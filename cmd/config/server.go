@@ -12,16 +12,15 @@ import (
 
 // Server is the configuration of `vigie serve` (DESIGN.md, "Config").
 type Server struct {
-	DataDir   string    `yaml:"data_dir"`
-	Retention Retention `yaml:"retention"`
-	Syslog    Syslog    `yaml:"syslog"`
-	HTTP      HTTP      `yaml:"http"`
-	Auth      Auth      `yaml:"auth"`
-	// Parts of the design that this version does not run yet. They are
-	// decoded so that using them is a clear error rather than "unknown key".
-	Checks    yaml.Node `yaml:"checks"`
-	Notifiers yaml.Node `yaml:"notifiers"`
-	Rules     yaml.Node `yaml:"rules"`
+	DataDir     string        `yaml:"data_dir"`
+	Retention   Retention     `yaml:"retention"`
+	Syslog      Syslog        `yaml:"syslog"`
+	HTTP        HTTP          `yaml:"http"`
+	Auth        Auth          `yaml:"auth"`
+	Checks      []Check       `yaml:"checks"`
+	Notifiers   []Notifier    `yaml:"notifiers"`
+	Rules       []Rule        `yaml:"rules"`
+	Maintenance []Maintenance `yaml:"maintenance"`
 
 	// File is where this configuration came from ("(embedded default)").
 	File  string `yaml:"-"`
@@ -132,14 +131,7 @@ func (c *Server) validate() error {
 		}
 		errs = append(errs, e)
 	}
-	for _, part := range []struct {
-		name string
-		node *yaml.Node
-	}{{"checks", &c.Checks}, {"notifiers", &c.Notifiers}, {"rules", &c.Rules}} {
-		if part.node.Kind != 0 && !(part.node.Kind == yaml.SequenceNode && len(part.node.Content) == 0) {
-			bad(part.node, part.name, "not supported by this version of vigie yet")
-		}
-	}
+	c.validateChecks(bad)
 	if c.DataDir == "" {
 		bad(nil, "data_dir", "must not be empty")
 	}

@@ -75,3 +75,37 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	*d = Duration(v)
 	return nil
 }
+
+func (z Size) MarshalYAML() (any, error) { return z.String(), nil }
+
+// String writes the size in the largest binary unit that divides it.
+func (z Size) String() string {
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if z != 0 && int64(z)%u.mult == 0 {
+			return strconv.FormatInt(int64(z)/u.mult, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(int64(z), 10)
+}
+
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// String writes whole days as 7d and anything else as time.Duration does,
+// without its trailing zero units (1m, not 1m0s).
+func (d Duration) String() string {
+	td := time.Duration(d)
+	if td != 0 && td%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(td/(24*time.Hour)), 10) + "d"
+	}
+	s := td.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}

@@ -1,0 +1,251 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Check is one entry of the server's `checks:` list (DESIGN.md, docs/checks.md).
+// One struct holds every probe type's keys, as blackbox_exporter's Module
+// does: the type decides which of them apply, and validation says when a key
+// is given to a type that ignores it.
+type Check struct {
+	Name     string   `yaml:"name"`
+	Type     string   `yaml:"type"` // scenario | tcp | tls | ping | backup | dns
+	Enabled  *bool    `yaml:"enabled"`
+	Interval Duration `yaml:"interval"` // default 1m
+	Timeout  Duration `yaml:"timeout"`  // whole run (ping, tcp, tls, dns, backup) or each step (scenario); default 10s
+	Attempts int      `yaml:"attempts"` // tries before a run is down; default 1
+	SLA      *SLA     `yaml:"sla"`
+	Labels   Pairs    `yaml:"labels"`
+
+	// scenario
+	Variables  Pairs       `yaml:"variables"`
+	Headers    Pairs       `yaml:"headers"`
+	UserAgent  string      `yaml:"user_agent"`
+	HTTPProxy  string      `yaml:"http_proxy"`
+	Auth       *HTTPAuth   `yaml:"auth"`
+	VerifyPeer *bool       `yaml:"verify_peer"` // default true
+	VerifyHost *bool       `yaml:"verify_host"` // default true
+	ClientCert *ClientCert `yaml:"client_cert"`
+	Steps      []Step      `yaml:"steps"`
+
+	// ping, dns
+	Host  string `yaml:"host"`
+	Count int    `yaml:"count"` // ping packets, default 3
+	// Privileged asks for raw ICMP sockets (root or CAP_NET_RAW); the default
+	// tries unprivileged datagram ICMP first and raw sockets second.
+	Privileged *bool `yaml:"privileged"`
+
+	// tcp, tls
+	Address     string `yaml:"address"`     // host:port
+	Send        string `yaml:"send"`        // tcp: written after connecting
+	Expect      string `yaml:"expect"`      // tcp: regex the first answer must match; dns: regex one answer must match
+	TLS         bool   `yaml:"tls"`         // tcp: start TLS after connecting
+	ServerName  string `yaml:"server_name"` // tls/tcp+tls: name verified (default: the address's host)
+	MinDaysLeft int    `yaml:"min_days_left"`
+	CAFile      string `yaml:"ca_file"` // extra trusted CA (PEM) for tls, tcp+tls and scenario
+
+	// backup
+	Path     string     `yaml:"path"` // glob
+	MaxAge   Duration   `yaml:"max_age"`
+	MinSize  Size       `yaml:"min_size"`
+	MinCount int        `yaml:"min_count"`
+	Format   string     `yaml:"format"` // "" | pg_dump
+	Log      *BackupLog `yaml:"log"`
+
+	// dns
+	Server     string `yaml:"server"`      // host:port of the resolver; default the system's
+	RecordType string `yaml:"record_type"` // A (default), AAAA, CNAME, MX, TXT, NS, PTR
+}
+
+// SLA is a check's service-level target.
+type SLA struct {
+	Target       float64  `yaml:"target"`        // percent available, e.g. 99.5
+	ResponseTime Duration `yaml:"response_time"` // a run slower than this is "slow"
+	// SlowIsDown counts a slow run as down time for availability (default
+	// false: slow runs are reported against response_time only).
+	SlowIsDown bool `yaml:"slow_is_down"`
+}
+
+// HTTPAuth is a scenario's HTTP authentication.
+type HTTPAuth struct {
+	Type     string `yaml:"type"` // basic | digest
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
+}
+
+// ClientCert is a TLS client certificate for scenario steps.
+type ClientCert struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// BackupLog is the backup script's own log: its last lines must match.
+type BackupLog struct {
+	Path    string `yaml:"path"`
+	Success string `yaml:"success"` // regex one of the last `lines` lines must match
+	Failure string `yaml:"failure"` // regex none of them may match
+	Lines   int    `yaml:"lines"`   // default 20
+}
+
+// Step is one HTTP request of a scenario.
+type Step struct {
+	Name            string      `yaml:"name"`
+	URL             string      `yaml:"url"`
+	Method          string      `yaml:"method"` // default GET, POST when posts or body are set
+	Query           Pairs       `yaml:"query"`
+	Posts           Pairs       `yaml:"posts"` // form fields, sent as application/x-www-form-urlencoded
+	Body            string      `yaml:"body"`  // raw body instead of posts
+	Headers         Pairs       `yaml:"headers"`
+	Variables       Pairs       `yaml:"variables"` // "regex:PATTERN", "json:PATH", "header:NAME" or a literal
+	FollowRedirects bool        `yaml:"follow_redirects"`
+	RetrieveMode    string      `yaml:"retrieve_mode"` // body (default) | headers | both
+	Timeout         Duration    `yaml:"timeout"`       // default: the check's timeout
+	Required        string      `yaml:"required"`      // regex the retrieved part must match
+	StatusCodes     StatusCodes `yaml:"status_codes"`  // empty: any
+}
+
+// Pair is one key and value of an ordered mapping.
+type Pair struct {
+	Key, Value string
+}
+
+// Pairs is a YAML mapping that keeps its order (form fields, headers and
+// variables are applied in the order written) and allows repeated keys in
+// the list form `[{name: k, value: v}]` that Zabbix exports use.
+type Pairs []Pair
+
+func (p *Pairs) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if v.Kind != yaml.ScalarNode {
+				return &Error{Line: v.Line, Field: k.Value, Msg: "must be a plain value"}
+			}
+			*p = append(*p, Pair{k.Value, v.Value})
+		}
+	case yaml.SequenceNode:
+		for _, e := range n.Content {
+			var kv struct {
+				Name  string `yaml:"name"`
+				Value string `yaml:"value"`
+			}
+			if err := e.Decode(&kv); err != nil || kv.Name == "" {
+				return &Error{Line: e.Line, Msg: "must be {name: ..., value: ...}"}
+			}
+			*p = append(*p, Pair{kv.Name, kv.Value})
+		}
+	case yaml.ScalarNode:
+		if n.Tag != "!!null" {
+			return &Error{Line: n.Line, Msg: "must be a mapping of names to values"}
+		}
+	default:
+		return &Error{Line: n.Line, Msg: "must be a mapping of names to values"}
+	}
+	return nil
+}
+
+func (p Pairs) MarshalYAML() (any, error) {
+	n := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+	for _, kv := range p {
+		n.Content = append(n.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Value: kv.Key},
+			&yaml.Node{Kind: yaml.ScalarNode, Value: kv.Value})
+	}
+	return n, nil
+}
+
+// Get is the value of the first pair with the key.
+func (p Pairs) Get(key string) (string, bool) {
+	for _, kv := range p {
+		if kv.Key == key {
+			return kv.Value, true
+		}
+	}
+	return "", false
+}
+
+// StatusRange is an inclusive range of HTTP status codes.
+type StatusRange struct{ Min, Max int }
+
+// StatusCodes accepts [200, 302], ["200-299", 401] and Zabbix's "200,301-302".
+type StatusCodes []StatusRange
+
+// Match reports whether code is allowed; an empty list allows every code.
+func (s StatusCodes) Match(code int) bool {
+	if len(s) == 0 {
+		return true
+	}
+	for _, r := range s {
+		if code >= r.Min && code <= r.Max {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseStatusCodes reads "200,301-302" (Zabbix's form).
+func ParseStatusCodes(s string) (StatusCodes, error) {
+	var out StatusCodes
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err1 := strconv.Atoi(strings.TrimSpace(lo))
+		b := a
+		var err2 error
+		if isRange {
+			b, err2 = strconv.Atoi(strings.TrimSpace(hi))
+		}
+		if err1 != nil || err2 != nil || a < 100 || b > 599 || a > b {
+			return nil, fmt.Errorf("%q is not a status code or range (examples: 200, 200-299)", part)
+		}
+		out = append(out, StatusRange{a, b})
+	}
+	return out, nil
+}
+
+func (s *StatusCodes) UnmarshalYAML(n *yaml.Node) error {
+	var parts []string
+	switch n.Kind {
+	case yaml.ScalarNode:
+		parts = []string{n.Value}
+	case yaml.SequenceNode:
+		for _, e := range n.Content {
+			if e.Kind != yaml.ScalarNode {
+				return &Error{Line: e.Line, Msg: "status codes are numbers or ranges such as 200-299"}
+			}
+			parts = append(parts, e.Value)
+		}
+	default:
+		return &Error{Line: n.Line, Msg: "status codes are a list: [200, 300-399]"}
+	}
+	codes, err := ParseStatusCodes(strings.Join(parts, ","))
+	if err != nil {
+		return &Error{Line: n.Line, Msg: err.Error()}
+	}
+	*s = codes
+	return nil
+}
+
+func (s StatusCodes) MarshalYAML() (any, error) {
+	n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	for _, r := range s {
+		v := strconv.Itoa(r.Min)
+		if r.Max != r.Min {
+			v += "-" + strconv.Itoa(r.Max)
+		}
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: v})
+	}
+	return n, nil
+}
+
+// IsEnabled is false only when the check says enabled: false.
+func (c *Check) IsEnabled() bool { return c.Enabled == nil || *c.Enabled }

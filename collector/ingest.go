@@ -24,7 +24,7 @@ import (
 
 // AgentSink stores an agent's batch once, acknowledging after the commit.
 type AgentSink interface {
-	SubmitAgentBatch(ctx context.Context, agent string, seq int64, recs []record.Record) (duplicate bool, err error)
+	SubmitAgentBatch(ctx context.Context, agent string, seq int64, window int, recs []record.Record) (duplicate bool, err error)
 }
 
 // IngestConfig configures the agent ingest endpoint (POST /api/v1/ingest).
@@ -42,6 +42,11 @@ type IngestConfig struct {
 	Logger         *slog.Logger
 	Registerer     prometheus.Registerer
 }
+
+// MaxAgentWindow is the most batches an agent may keep in flight
+// (X-Vigie-Window); it must equal store.MaxAgentWindow, which bounds what
+// the store remembers per agent (a ui test holds them together).
+const MaxAgentWindow = 64
 
 // Limits on what one agent record may carry besides its message.
 const (
@@ -148,6 +153,15 @@ func (h *ingest) serve(r *http.Request) (int, bool, *ingestError) {
 	if err != nil || seq <= 0 {
 		return 0, false, &ingestError{http.StatusBadRequest, "X-Vigie-Batch: a batch sequence number from 1"}
 	}
+	// X-Vigie-Window: how many batches the agent keeps in flight; absent
+	// means one at a time.
+	window := 1
+	if v := r.Header.Get("X-Vigie-Window"); v != "" {
+		window, err = strconv.Atoi(v)
+		if err != nil || window < 1 || window > MaxAgentWindow {
+			return 0, false, &ingestError{http.StatusBadRequest, fmt.Sprintf("X-Vigie-Window: a number of batches in flight from 1 to %d", MaxAgentWindow)}
+		}
+	}
 	body := io.Reader(http.MaxBytesReader(nil, r.Body, h.cfg.MaxBody))
 	switch enc := r.Header.Get("Content-Encoding"); enc {
 	case "", "identity":
@@ -165,7 +179,7 @@ func (h *ingest) serve(r *http.Request) (int, bool, *ingestError) {
 	if ie != nil {
 		return 0, false, ie
 	}
-	dup, err := h.cfg.Sink.SubmitAgentBatch(r.Context(), agent, seq, recs)
+	dup, err := h.cfg.Sink.SubmitAgentBatch(r.Context(), agent, seq, window, recs)
 	if err != nil {
 		h.cfg.Logger.Error("ingest: store failed", "agent", agent, "batch", seq, "err", err)
 		return 0, false, &ingestError{http.StatusServiceUnavailable, "store unavailable, resend the batch: " + err.Error()}

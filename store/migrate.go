@@ -75,6 +75,9 @@ var partitionMigrations = []string{
 	// 2: the last batch sequence of each agent committed into this file,
 	// written in the batch's own transaction (store/agents.go).
 	`CREATE TABLE agent_batches(agent TEXT PRIMARY KEY, seq INTEGER NOT NULL);`,
+	// 3: every batch sequence committed into this file, since agents keep
+	// several batches in flight and they may commit out of order.
+	`CREATE TABLE agent_batch_seqs(agent TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(agent, seq)) WITHOUT ROWID;`,
 }
 
 // metaMigrations is the schema of vigie.db, the small database of everything

@@ -378,8 +378,7 @@ func (w *writer) insert(sc *sqlite3.SQLiteConn, recs []record.Record, idx []int,
 
 func insertMarks(ctx context.Context, sc *sqlite3.SQLiteConn, marks []agentMark) error {
 	for _, m := range marks {
-		_, err := sc.ExecContext(ctx, `INSERT INTO agent_batches(agent, seq) VALUES(?, ?)
-			ON CONFLICT(agent) DO UPDATE SET seq = max(seq, excluded.seq)`,
+		_, err := sc.ExecContext(ctx, `INSERT OR IGNORE INTO agent_batch_seqs(agent, seq) VALUES(?, ?)`,
 			[]driver.NamedValue{{Ordinal: 1, Value: m.agent}, {Ordinal: 2, Value: m.seq}})
 		if err != nil {
 			return fmt.Errorf("agent batch mark: %w", err)

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"vigie/collector"
 	"vigie/record"
+	"vigie/store"
 )
 
 func postBatch(t *testing.T, ts *httptest.Server, token, agent, seq string, body []byte, gz bool) (int, map[string]any) {
@@ -143,5 +145,31 @@ func TestIngestLongRecordIsCutAndMarked(t *testing.T) {
 	get(t, ts, "/api/v1/search?q=after", testToken, &res)
 	if len(res.Records) != 1 {
 		t.Errorf("the record after the long one: %d", len(res.Records))
+	}
+}
+
+func TestIngestWindowHeader(t *testing.T) {
+	if store.MaxAgentWindow != collector.MaxAgentWindow {
+		t.Fatalf("store remembers %d batches per agent, the endpoint allows %d in flight", store.MaxAgentWindow, collector.MaxAgentWindow)
+	}
+	ts, _ := newTestServer(t)
+	for _, c := range []struct {
+		window string
+		want   int
+	}{{"0", 400}, {"65", 400}, {"many", 400}, {"8", 200}} {
+		req, _ := http.NewRequest("POST", ts.URL+"/api/v1/ingest", strings.NewReader(`{"message":"windowed"}`+"\n"))
+		req.Header.Set("Authorization", "Bearer "+agentToken)
+		req.Header.Set("X-Vigie-Agent", "erp1")
+		req.Header.Set("X-Vigie-Batch", "5")
+		req.Header.Set("X-Vigie-Window", c.window)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want || (c.want == 400 && !strings.Contains(string(raw), "X-Vigie-Window")) {
+			t.Errorf("window %s: %d %s, want %d", c.window, resp.StatusCode, raw, c.want)
+		}
 	}
 }

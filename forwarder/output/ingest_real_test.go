@@ -125,3 +125,45 @@ func TestRealIngestExactlyOnce(t *testing.T) {
 		t.Errorf("the resend was not acknowledged as a duplicate:\n%s", logs)
 	}
 }
+
+// TestRealIngestWindowExactlyOnce keeps four batches in flight against the
+// real collector while answers are lost after the commit: batches commit
+// out of order and resends come back among new batches. Every record is
+// stored once.
+func TestRealIngestWindowExactlyOnce(t *testing.T) {
+	c := startCollector(t, t.TempDir())
+	defer c.st.Close()
+	var calls atomic.Int32
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1)%4 == 0 {
+			rec := httptest.NewRecorder()
+			c.srv.ServeHTTP(rec, r)
+			panic(http.ErrAbortHandler) // committed, answer lost
+		}
+		c.srv.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	sp := openSpool(t)
+	const batches, per = 30, 20
+	for i := range batches {
+		if _, err := sp.Append(spool.Batch{Records: ndjson("windowed b"+strconv.Itoa(i), per), Count: per}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := newVigie(t, front.URL, func(c *VigieConfig) { c.Window = 4 })
+	runUntil(t, sp, v, nil, nil, func() bool { return sp.Stats().Batches == 0 })
+	res, err := c.st.Search(context.Background(), store.Request{Query: "windowed", Limit: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, r := range res.Records {
+		seen[r.Message]++
+	}
+	if len(res.Records) != batches*per || len(seen) != batches*per {
+		t.Fatalf("%d records stored, %d distinct; want %d once each (%d requests)", len(res.Records), len(seen), batches*per, calls.Load())
+	}
+	if calls.Load() <= batches {
+		t.Errorf("%d requests for %d batches: no answer was lost, the test proved nothing", calls.Load(), batches)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -127,12 +128,21 @@ func (b backoff) wait(attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
+// Windowed is an output that may have several batches in flight at once
+// (the vigie collector, which dedupes by batch number). Others get one at a
+// time, in order.
+type Windowed interface {
+	Window() int
+}
+
 // Run sends the spool's batches through out until ctx ends (then it returns
-// nil): Next, Send, Done. A retryable failure is retried with exponential
-// backoff and jitter (0.5 s to 1 min), or after the Retry-After the server
-// gave; a PermanentError moves the batch to the spool's dead/ folder and
-// the loop goes on. It returns an error only when the spool itself fails.
-// m may be nil.
+// nil). Batches go out oldest first, up to out's Window at a time: batch S
+// leaves only once every batch up to S-window is settled, the promise that
+// lets the collector forget old batch numbers. A retryable failure is
+// retried with exponential backoff and jitter (0.5 s to 1 min), or after
+// the Retry-After the server gave; a PermanentError moves the batch to the
+// spool's dead/ folder and the loop goes on. It returns an error only when
+// the spool itself fails. m may be nil.
 func Run(ctx context.Context, sp *spool.Spool, out Output, m *Metrics, logger *slog.Logger) error {
 	return run(ctx, sp, out, m, logger, defaultBackoff)
 }
@@ -144,66 +154,121 @@ func run(ctx context.Context, sp *spool.Spool, out Output, m *Metrics, logger *s
 	if m == nil {
 		m, _ = NewMetrics(nil, nil)
 	}
+	window := 1
+	if w, ok := out.(Windowed); ok {
+		window = max(w.Window(), 1)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type flight struct {
+		seq  int64
+		done chan struct{}
+	}
+	var (
+		inflight []flight // oldest first
+		wg       sync.WaitGroup
+		fatal    = make(chan error, 1)
+		last     int64
+	)
+	defer wg.Wait()
 	for {
-		b, err := sp.Next(ctx)
+		b, err := sp.NextAfter(ctx, last)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil
+				return takeFatal(fatal)
 			}
 			return err
 		}
-		for attempt := 1; ; attempt++ {
-			err := out.Send(ctx, b)
-			if err == nil {
-				if err := sp.Done(b.Seq); err != nil {
-					return fmt.Errorf("output: batch %d delivered but not removed from the spool: %w", b.Seq, err)
-				}
-				m.batchesSent.Inc()
-				m.recordsShipped.Add(float64(b.Count))
-				if attempt > 1 {
-					logger.Info("output: batch delivered after retries", "batch", b.Seq, "records", b.Count, "attempts", attempt)
-				}
-				break
-			}
-			if ctx.Err() != nil {
-				return nil
-			}
-			if pe, ok := errors.AsType[*PermanentError](err); ok {
-				logger.Error("output: batch REFUSED for good, moved to the spool's dead/ folder; fix the cause (token, agent name, size) and resend it by hand",
-					"batch", b.Seq, "records", b.Count, "status", pe.Status, "err", err,
-					"dir", sp.Dir()+string(os.PathSeparator)+spool.DeadDir)
-				m.batchesDead.Inc()
-				if err := sp.Dead(b.Seq, err.Error()); err != nil {
-					return fmt.Errorf("output: batch %d: %w", b.Seq, err)
-				}
-				break
-			}
-			m.sendRetries.Inc()
-			wait := bo.wait(attempt)
-			if re, ok := errors.AsType[*RetryError](err); ok && re.RetryAfter > 0 {
-				wait = min(re.RetryAfter, maxRetryAfter)
-			}
-			lvl := slog.LevelWarn
-			if attempt > 1 {
-				lvl = slog.LevelInfo // the first failure says it; the rest would flood
-			}
-			if attempt%20 == 0 {
-				lvl = slog.LevelWarn
-			}
-			logger.Log(ctx, lvl, "output: send failed, will retry", "batch", b.Seq, "records", b.Count,
-				"attempt", attempt, "retry_in", wait.Round(time.Millisecond), "err", err)
-			t := time.NewTimer(wait)
+		// Hold b until the batches it would outrun by a whole window settle.
+		for len(inflight) > 0 && inflight[0].seq <= b.Seq-int64(window) || len(inflight) >= window {
 			select {
+			case <-inflight[0].done:
+				inflight = inflight[1:]
+			case err := <-fatal:
+				return err
 			case <-ctx.Done():
-				t.Stop()
-				return nil
-			case <-t.C:
+				return takeFatal(fatal)
 			}
-			if !sp.Has(b.Seq) {
-				// Dropped for room (already counted and logged as lost).
-				logger.Warn("output: batch dropped from the full spool while being retried", "batch", b.Seq)
-				break
+		}
+		f := flight{seq: b.Seq, done: make(chan struct{})}
+		inflight = append(inflight, f)
+		last = b.Seq
+		wg.Go(func() {
+			defer close(f.done)
+			if err := deliver(ctx, sp, out, b, m, logger, bo); err != nil {
+				select {
+				case fatal <- err:
+				default:
+				}
+				cancel()
 			}
+		})
+	}
+}
+
+func takeFatal(fatal chan error) error {
+	select {
+	case err := <-fatal:
+		return err
+	default:
+		return nil
+	}
+}
+
+// deliver sends one batch until it is delivered, refused for good, dropped
+// from the spool, or ctx ends. It fails only when the spool does.
+func deliver(ctx context.Context, sp *spool.Spool, out Output, b spool.Batch, m *Metrics, logger *slog.Logger, bo backoff) error {
+	for attempt := 1; ; attempt++ {
+		err := out.Send(ctx, b)
+		if err == nil {
+			if err := sp.Done(b.Seq); err != nil {
+				return fmt.Errorf("output: batch %d delivered but not removed from the spool: %w", b.Seq, err)
+			}
+			m.batchesSent.Inc()
+			m.recordsShipped.Add(float64(b.Count))
+			if attempt > 1 {
+				logger.Info("output: batch delivered after retries", "batch", b.Seq, "records", b.Count, "attempts", attempt)
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if pe, ok := errors.AsType[*PermanentError](err); ok {
+			logger.Error("output: batch REFUSED for good, moved to the spool's dead/ folder; fix the cause (token, agent name, size) and resend it by hand",
+				"batch", b.Seq, "records", b.Count, "status", pe.Status, "err", err,
+				"dir", sp.Dir()+string(os.PathSeparator)+spool.DeadDir)
+			m.batchesDead.Inc()
+			if err := sp.Dead(b.Seq, err.Error()); err != nil {
+				return fmt.Errorf("output: batch %d: %w", b.Seq, err)
+			}
+			return nil
+		}
+		m.sendRetries.Inc()
+		wait := bo.wait(attempt)
+		if re, ok := errors.AsType[*RetryError](err); ok && re.RetryAfter > 0 {
+			wait = min(re.RetryAfter, maxRetryAfter)
+		}
+		lvl := slog.LevelWarn
+		if attempt > 1 {
+			lvl = slog.LevelInfo // the first failure says it; the rest would flood
+		}
+		if attempt%20 == 0 {
+			lvl = slog.LevelWarn
+		}
+		logger.Log(ctx, lvl, "output: send failed, will retry", "batch", b.Seq, "records", b.Count,
+			"attempt", attempt, "retry_in", wait.Round(time.Millisecond), "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		if !sp.Has(b.Seq) {
+			// Dropped for room (already counted and logged as lost).
+			logger.Warn("output: batch dropped from the full spool while being retried", "batch", b.Seq)
+			return nil
 		}
 	}
 }

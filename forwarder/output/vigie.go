@@ -32,6 +32,10 @@ type VigieConfig struct {
 	Timeout time.Duration
 	// NoGzip sends bodies uncompressed (default: gzip).
 	NoGzip bool
+	// Window is how many batches may be in flight at once (default
+	// DefaultWindow, at most 64): the agent compresses and sends the next
+	// batches while the collector commits the first.
+	Window int
 	// UserAgent defaults to "vigie-agent".
 	UserAgent string
 	Logger    *slog.Logger
@@ -58,6 +62,12 @@ func NewVigie(cfg VigieConfig) (*Vigie, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
+	if cfg.Window <= 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.Window > 64 {
+		return nil, fmt.Errorf("output: window %d: at most 64 batches in flight", cfg.Window)
+	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "vigie-agent"
 	}
@@ -70,13 +80,20 @@ func NewVigie(cfg VigieConfig) (*Vigie, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tc
-	tr.MaxIdleConnsPerHost = 2
+	tr.MaxIdleConnsPerHost = cfg.Window
 	return &Vigie{
 		cfg:      cfg,
 		endpoint: strings.TrimRight(cfg.URL, "/") + "/api/v1/ingest",
 		client:   &http.Client{Transport: tr, Timeout: cfg.Timeout},
 	}, nil
 }
+
+// DefaultWindow is how many batches the agent keeps in flight: enough that
+// compressing and sending overlap the collector's commits.
+const DefaultWindow = 4
+
+// Window is how many batches may be in flight at once.
+func (v *Vigie) Window() int { return v.cfg.Window }
 
 // Send posts one batch and returns nil only on the collector's 200.
 func (v *Vigie) Send(ctx context.Context, b spool.Batch) error {
@@ -100,6 +117,7 @@ func (v *Vigie) Send(ctx context.Context, b spool.Batch) error {
 	req.Header.Set("Authorization", "Bearer "+v.cfg.Token)
 	req.Header.Set("X-Vigie-Agent", v.cfg.Agent)
 	req.Header.Set("X-Vigie-Batch", strconv.FormatInt(b.Seq, 10))
+	req.Header.Set("X-Vigie-Window", strconv.Itoa(v.cfg.Window))
 	req.Header.Set("Content-Type", "application/x-ndjson")
 	req.Header.Set("User-Agent", v.cfg.UserAgent)
 	if !v.cfg.NoGzip {

@@ -91,7 +91,9 @@ func newFake(t *testing.T, answer func(n int, w http.ResponseWriter, r *http.Req
 
 func newVigie(t *testing.T, url string, tweak ...func(*VigieConfig)) *Vigie {
 	t.Helper()
-	cfg := VigieConfig{URL: url, Token: token, Agent: "erp1"}
+	// One batch in flight unless a test asks for more: the tests of retries
+	// and answers read the requests in order.
+	cfg := VigieConfig{URL: url, Token: token, Agent: "erp1", Window: 1}
 	for _, f := range tweak {
 		f(&cfg)
 	}

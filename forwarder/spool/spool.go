@@ -305,9 +305,16 @@ func (s *Spool) find(seq int64) int {
 // to dead/, or dropped for room). A damaged file is dropped with a log line
 // and skipped.
 func (s *Spool) Next(ctx context.Context) (Batch, error) {
+	return s.NextAfter(ctx, 0)
+}
+
+// NextAfter is Next for the oldest batch numbered above seq: a sender with
+// several batches in flight asks for the one after the last it took.
+func (s *Spool) NextAfter(ctx context.Context, seq int64) (Batch, error) {
 	for {
 		s.mu.Lock()
-		if len(s.entries) == 0 {
+		i, _ := slices.BinarySearchFunc(s.entries, seq+1, func(e entry, t int64) int { return cmpInt(e.seq, t) })
+		if i == len(s.entries) {
 			wake := s.wake
 			s.mu.Unlock()
 			select {
@@ -317,14 +324,14 @@ func (s *Spool) Next(ctx context.Context) (Batch, error) {
 				continue
 			}
 		}
-		e := s.entries[0]
+		e := s.entries[i]
 		s.mu.Unlock()
 		b, err := s.read(e.seq)
 		if err == nil {
 			return b, nil
 		}
 		s.mu.Lock()
-		i := s.find(e.seq)
+		i = s.find(e.seq)
 		if i < 0 { // dropped for room meanwhile
 			s.mu.Unlock()
 			continue

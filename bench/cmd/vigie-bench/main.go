@@ -27,19 +27,21 @@ type options struct {
 	agent     string
 	agentN    int
 	skipAgent bool
-	rsyslogd  string
-	runs      int
-	n         int
-	conns     int
-	udpN      int
-	udpRate   int
-	searchN   int
-	searchQ   string
-	full      bool
-	skipPeer  bool
-	keep      bool
-	out       string
-	jsonFile  string
+	// skipSyslog leaves out the TCP and UDP runs (to time the agent alone).
+	skipSyslog bool
+	rsyslogd   string
+	runs       int
+	n          int
+	conns      int
+	udpN       int
+	udpRate    int
+	searchN    int
+	searchQ    string
+	full       bool
+	skipPeer   bool
+	keep       bool
+	out        string
+	jsonFile   string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -50,6 +52,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.agent, "agent", "./bin/vigie-agent", "the vigie-agent binary of the agent scenario (make build)")
 	fs.IntVar(&o.agentN, "agent-n", 1_000_000, "agent scenario: lines of the Odoo log file shipped")
 	fs.BoolVar(&o.skipAgent, "skip-agent", false, "do not run the agent scenario")
+	fs.BoolVar(&o.skipSyslog, "skip-syslog", false, "do not run the TCP and UDP scenarios (with -search-n 0: the agent scenario alone)")
 	fs.StringVar(&o.rsyslogd, "rsyslogd", defaultRsyslogd, "the rsyslogd binary of the peer")
 	fs.IntVar(&o.runs, "runs", 3, "repetitions of each scenario; figures are the median")
 	fs.IntVar(&o.n, "n", 1_000_000, "TCP scenario: messages to send")
@@ -155,7 +158,7 @@ func run(ctx context.Context, opt options, stdout io.Writer) int {
 	logf("vigie %s, runs %d, TCP %d msgs over %d conns, UDP %d at %d/s, search over %d; output in %s",
 		opt.vigie, opt.runs, opt.n, opt.conns, opt.udpN, opt.udpRate, opt.searchN, runDir)
 
-	for r := 1; r <= opt.runs && ctx.Err() == nil; r++ {
+	for r := 1; r <= opt.runs && ctx.Err() == nil && !opt.skipSyslog; r++ {
 		rf := runFigures{Run: r, Token: "bench" + randomWord(10)}
 		now := time.Now()
 		tg := newGenerator(rf.Token, uint64(now.UnixNano()), now.Add(-time.Duration(opt.n)*time.Microsecond))

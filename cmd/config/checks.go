@@ -13,100 +13,100 @@ import (
 // does: the type decides which of them apply, and validation says when a key
 // is given to a type that ignores it.
 type Check struct {
-	Name     string   `yaml:"name"`
-	Type     string   `yaml:"type"` // scenario | tcp | tls | ping | backup | dns
-	Enabled  *bool    `yaml:"enabled"`
-	Interval Duration `yaml:"interval"` // default 1m
-	Timeout  Duration `yaml:"timeout"`  // whole run (ping, tcp, tls, dns, backup) or each step (scenario); default 10s
-	Attempts int      `yaml:"attempts"` // tries before a run is down; default 1
-	SLA      *SLA     `yaml:"sla"`
-	Labels   Pairs    `yaml:"labels"`
+	Name     string   `yaml:"name,omitempty"`
+	Type     string   `yaml:"type,omitempty"` // scenario | tcp | tls | ping | backup | dns
+	Enabled  *bool    `yaml:"enabled,omitempty"`
+	Interval Duration `yaml:"interval,omitempty"` // default 1m
+	Timeout  Duration `yaml:"timeout,omitempty"`  // whole run (ping, tcp, tls, dns, backup) or each step (scenario); default 10s
+	Attempts int      `yaml:"attempts,omitempty"` // tries before a run is down; default 1
+	SLA      *SLA     `yaml:"sla,omitempty"`
+	Labels   Pairs    `yaml:"labels,omitempty"`
 
 	// scenario
-	Variables  Pairs       `yaml:"variables"`
-	Headers    Pairs       `yaml:"headers"`
-	UserAgent  string      `yaml:"user_agent"`
-	HTTPProxy  string      `yaml:"http_proxy"`
-	Auth       *HTTPAuth   `yaml:"auth"`
-	VerifyPeer *bool       `yaml:"verify_peer"` // default true
-	VerifyHost *bool       `yaml:"verify_host"` // default true
-	ClientCert *ClientCert `yaml:"client_cert"`
-	Steps      []Step      `yaml:"steps"`
+	Variables  Pairs       `yaml:"variables,omitempty"`
+	Headers    Pairs       `yaml:"headers,omitempty"`
+	UserAgent  string      `yaml:"user_agent,omitempty"`
+	HTTPProxy  string      `yaml:"http_proxy,omitempty"`
+	Auth       *HTTPAuth   `yaml:"auth,omitempty"`
+	VerifyPeer *bool       `yaml:"verify_peer,omitempty"` // default true
+	VerifyHost *bool       `yaml:"verify_host,omitempty"` // default true
+	ClientCert *ClientCert `yaml:"client_cert,omitempty"`
+	Steps      []Step      `yaml:"steps,omitempty"`
 
 	// ping, dns
-	Host  string `yaml:"host"`
-	Count int    `yaml:"count"` // ping packets, default 3
+	Host  string `yaml:"host,omitempty"`
+	Count int    `yaml:"count,omitempty"` // ping packets, default 3
 	// Privileged asks for raw ICMP sockets (root or CAP_NET_RAW); the default
 	// tries unprivileged datagram ICMP first and raw sockets second.
-	Privileged *bool `yaml:"privileged"`
+	Privileged *bool `yaml:"privileged,omitempty"`
 
 	// tcp, tls
-	Address     string `yaml:"address"`     // host:port
-	Send        string `yaml:"send"`        // tcp: written after connecting
-	Expect      string `yaml:"expect"`      // tcp: regex the first answer must match; dns: regex one answer must match
-	TLS         bool   `yaml:"tls"`         // tcp: start TLS after connecting
-	ServerName  string `yaml:"server_name"` // tls/tcp+tls: name verified (default: the address's host)
-	MinDaysLeft int    `yaml:"min_days_left"`
-	CAFile      string `yaml:"ca_file"` // extra trusted CA (PEM) for tls, tcp+tls and scenario
+	Address     string `yaml:"address,omitempty"`     // host:port
+	Send        string `yaml:"send,omitempty"`        // tcp: written after connecting
+	Expect      string `yaml:"expect,omitempty"`      // tcp: regex the first answer must match; dns: regex one answer must match
+	TLS         bool   `yaml:"tls,omitempty"`         // tcp: start TLS after connecting
+	ServerName  string `yaml:"server_name,omitempty"` // tls/tcp+tls: name verified (default: the address's host)
+	MinDaysLeft int    `yaml:"min_days_left,omitempty"`
+	CAFile      string `yaml:"ca_file,omitempty"` // extra trusted CA (PEM) for tls, tcp+tls and scenario
 
 	// backup
-	Path     string     `yaml:"path"` // glob
-	MaxAge   Duration   `yaml:"max_age"`
-	MinSize  Size       `yaml:"min_size"`
-	MinCount int        `yaml:"min_count"`
-	Format   string     `yaml:"format"` // "" | pg_dump
-	Log      *BackupLog `yaml:"log"`
+	Path     string     `yaml:"path,omitempty"` // glob
+	MaxAge   Duration   `yaml:"max_age,omitempty"`
+	MinSize  Size       `yaml:"min_size,omitempty"`
+	MinCount int        `yaml:"min_count,omitempty"`
+	Format   string     `yaml:"format,omitempty"` // "" | pg_dump
+	Log      *BackupLog `yaml:"log,omitempty"`
 
 	// dns
-	Server     string `yaml:"server"`      // host:port of the resolver; default the system's
-	RecordType string `yaml:"record_type"` // A (default), AAAA, CNAME, MX, TXT, NS, PTR
+	Server     string `yaml:"server,omitempty"`      // host:port of the resolver; default the system's
+	RecordType string `yaml:"record_type,omitempty"` // A (default), AAAA, CNAME, MX, TXT, NS, PTR
 }
 
 // SLA is a check's service-level target.
 type SLA struct {
-	Target       float64  `yaml:"target"`        // percent available, e.g. 99.5
-	ResponseTime Duration `yaml:"response_time"` // a run slower than this is "slow"
+	Target       float64  `yaml:"target,omitempty"`        // percent available, e.g. 99.5
+	ResponseTime Duration `yaml:"response_time,omitempty"` // a run slower than this is "slow"
 	// SlowIsDown counts a slow run as down time for availability (default
 	// false: slow runs are reported against response_time only).
-	SlowIsDown bool `yaml:"slow_is_down"`
+	SlowIsDown bool `yaml:"slow_is_down,omitempty"`
 }
 
 // HTTPAuth is a scenario's HTTP authentication.
 type HTTPAuth struct {
-	Type     string `yaml:"type"` // basic | digest
-	User     string `yaml:"user"`
-	Password string `yaml:"password"`
+	Type     string `yaml:"type,omitempty"` // basic | digest
+	User     string `yaml:"user,omitempty"`
+	Password string `yaml:"password,omitempty"`
 }
 
 // ClientCert is a TLS client certificate for scenario steps.
 type ClientCert struct {
-	CertFile string `yaml:"cert_file"`
-	KeyFile  string `yaml:"key_file"`
+	CertFile string `yaml:"cert_file,omitempty"`
+	KeyFile  string `yaml:"key_file,omitempty"`
 }
 
 // BackupLog is the backup script's own log: its last lines must match.
 type BackupLog struct {
-	Path    string `yaml:"path"`
-	Success string `yaml:"success"` // regex one of the last `lines` lines must match
-	Failure string `yaml:"failure"` // regex none of them may match
-	Lines   int    `yaml:"lines"`   // default 20
+	Path    string `yaml:"path,omitempty"`
+	Success string `yaml:"success,omitempty"` // regex one of the last `lines` lines must match
+	Failure string `yaml:"failure,omitempty"` // regex none of them may match
+	Lines   int    `yaml:"lines,omitempty"`   // default 20
 }
 
 // Step is one HTTP request of a scenario.
 type Step struct {
-	Name            string      `yaml:"name"`
-	URL             string      `yaml:"url"`
-	Method          string      `yaml:"method"` // default GET, POST when posts or body are set
-	Query           Pairs       `yaml:"query"`
-	Posts           Pairs       `yaml:"posts"` // form fields, sent as application/x-www-form-urlencoded
-	Body            string      `yaml:"body"`  // raw body instead of posts
-	Headers         Pairs       `yaml:"headers"`
-	Variables       Pairs       `yaml:"variables"` // "regex:PATTERN", "json:PATH", "header:NAME" or a literal
-	FollowRedirects bool        `yaml:"follow_redirects"`
-	RetrieveMode    string      `yaml:"retrieve_mode"` // body (default) | headers | both
-	Timeout         Duration    `yaml:"timeout"`       // default: the check's timeout
-	Required        string      `yaml:"required"`      // regex the retrieved part must match
-	StatusCodes     StatusCodes `yaml:"status_codes"`  // empty: any
+	Name            string      `yaml:"name,omitempty"`
+	URL             string      `yaml:"url,omitempty"`
+	Method          string      `yaml:"method,omitempty"` // default GET, POST when posts or body are set
+	Query           Pairs       `yaml:"query,omitempty"`
+	Posts           Pairs       `yaml:"posts,omitempty"` // form fields, sent as application/x-www-form-urlencoded
+	Body            string      `yaml:"body,omitempty"`  // raw body instead of posts
+	Headers         Pairs       `yaml:"headers,omitempty"`
+	Variables       Pairs       `yaml:"variables,omitempty"` // "regex:PATTERN", "json:PATH", "header:NAME" or a literal
+	FollowRedirects bool        `yaml:"follow_redirects,omitempty"`
+	RetrieveMode    string      `yaml:"retrieve_mode,omitempty"` // body (default) | headers | both
+	Timeout         Duration    `yaml:"timeout,omitempty"`       // default: the check's timeout
+	Required        string      `yaml:"required,omitempty"`      // regex the retrieved part must match
+	StatusCodes     StatusCodes `yaml:"status_codes,omitempty"`  // empty: any
 }
 
 // Pair is one key and value of an ordered mapping.

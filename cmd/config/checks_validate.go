@@ -72,6 +72,10 @@ func (c *Server) validateChecks(bad func(n *yaml.Node, field, format string, a .
 				bad(nil, f(key), "%q is not host:port", addr)
 			}
 		}
+		// scenario, tcp with tls and tls present client_cert.
+		if cc := ch.ClientCert; cc != nil && (cc.CertFile == "" || cc.KeyFile == "") {
+			bad(nil, f("client_cert"), "cert_file and key_file go together")
+		}
 		switch ch.Type {
 		case "scenario":
 			if len(ch.Steps) == 0 {
@@ -79,9 +83,6 @@ func (c *Server) validateChecks(bad func(n *yaml.Node, field, format string, a .
 			}
 			if a := ch.Auth; a != nil && a.Type != "basic" && a.Type != "digest" {
 				bad(nil, f("auth.type"), "%q: must be basic or digest", a.Type)
-			}
-			if cc := ch.ClientCert; cc != nil && (cc.CertFile == "" || cc.KeyFile == "") {
-				bad(nil, f("client_cert"), "cert_file and key_file go together")
 			}
 			if ch.HTTPProxy != "" {
 				if u, err := url.Parse(ch.HTTPProxy); err != nil || u.Host == "" {

@@ -19,6 +19,7 @@ const usage = `usage: vigie COMMAND [flags]
 commands:
   serve          run the central server (syslog collector, store, API)
   search QUERY   search the store from the command line
+  check          run checks once and print their timings (--config FILE [NAME...])
   hash-password  read a password on stdin, print its bcrypt hash for auth.users
   version        print the version
 
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, args[1:], stdout, stderr)
 	case "search":
 		return search(ctx, args[1:], stdout, stderr)
+	case "check":
+		return checkExit(checkCmd(ctx, args[1:], stdout, stderr))
 	case "hash-password":
 		return hashPassword(stdin, stdout)
 	case "version", "--version", "-version":

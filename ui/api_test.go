@@ -157,9 +157,16 @@ func TestBadRequests(t *testing.T) {
 		"/api/v1/histogram?step=fast":                             "step:",
 	}
 	for path, want := range cases {
-		var e map[string]string
-		if code := get(t, ts, path, testToken, &e); code != 400 || !strings.Contains(e["error"], want) {
-			t.Errorf("%s: %d %q, want 400 mentioning %q", path, code, e["error"], want)
+		var e struct {
+			Error  string
+			Column int
+		}
+		if code := get(t, ts, path, testToken, &e); code != 400 || !strings.Contains(e.Error, want) {
+			t.Errorf("%s: %d %q, want 400 mentioning %q", path, code, e.Error, want)
+		}
+		// A query error carries its column for the dashboard to point at.
+		if (want == "column") != (e.Column > 0) {
+			t.Errorf("%s: column %d", path, e.Column)
 		}
 	}
 	var e map[string]string

@@ -73,9 +73,15 @@ var startLine = regexp.MustCompile(`syslog udp (\S+) tcp (\S+) tls \S+, http on 
 // startServer runs vigie serve on free loopback ports with an API token.
 func startServer(t *testing.T, extraEnv ...string) *server {
 	t.Helper()
+	return startServerWith(t, "", extraEnv...)
+}
+
+// startServerWith is startServer with more configuration (YAML appended).
+func startServerWith(t *testing.T, extraYAML string, extraEnv ...string) *server {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "vigie.yml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("auth:\n  api_tokens: [{name: e2e, token: %q}]\n", apiToken)), 0o600)
+	os.WriteFile(cfg, []byte(fmt.Sprintf("auth:\n  api_tokens: [{name: e2e, token: %q}]\n", apiToken)+extraYAML), 0o600)
 	s := &server{dataDir: filepath.Join(dir, "data"), out: make(chan string, 100)}
 	s.cmd = exec.Command(vigieBin, "serve", "--config", cfg, "--data", s.dataDir,
 		"--http", "127.0.0.1:0", "--syslog-udp", "127.0.0.1:0", "--syslog-tcp", "127.0.0.1:0", "--log-level", "warn")

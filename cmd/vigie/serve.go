@@ -24,6 +24,7 @@ import (
 	"vigie/cmd/internal/buildinfo"
 	"vigie/collector"
 	"vigie/store"
+	"vigie/store/hub"
 	"vigie/ui"
 )
 
@@ -92,9 +93,12 @@ func runServer(ctx context.Context, cfg *config.Server, udpSet, tcpSet bool, log
 	if err != nil {
 		return exitError{2, err}
 	}
+	// Every committed batch goes to the live tail and the rules.
+	fanout := hub.New(reg)
 	st, err := store.Open(ctx, cfg.DataDir, store.Options{
 		RetentionDays: cfg.Retention.Days,
 		MaxSize:       int64(cfg.Retention.MaxSize),
+		OnCommit:      fanout.Publish,
 		Logger:        log,
 		Registerer:    reg,
 	})
@@ -140,14 +144,24 @@ func runServer(ctx context.Context, cfg *config.Server, udpSet, tcpSet bool, log
 		return err
 	}
 
+	ck, err := startChecks(ctx, cfg, st, reg, log)
+	if err != nil {
+		return err
+	}
+	defer ck.stop()
+
 	api, err := ui.New(ui.Options{
-		Store:       st,
-		APITokens:   uiTokens(cfg.Auth.APITokens),
-		AgentTokens: uiTokens(cfg.Auth.AgentTokens),
-		Ingest:      collector.IngestConfig{MaxMessageSize: int(cfg.Syslog.MaxMessageSize)},
-		Gatherer:    reg,
-		Registerer:  reg,
-		Logger:      log,
+		Store:         st,
+		APITokens:     uiTokens(cfg.Auth.APITokens),
+		AgentTokens:   uiTokens(cfg.Auth.AgentTokens),
+		Users:         uiUsers(cfg.Auth.Users),
+		SecureCookies: cfg.HTTP.TLS.CertFile != "",
+		Hub:           fanout,
+		Checks:        ck.api,
+		Ingest:        collector.IngestConfig{MaxMessageSize: int(cfg.Syslog.MaxMessageSize)},
+		Gatherer:      reg,
+		Registerer:    reg,
+		Logger:        log,
 	})
 	if err != nil {
 		return err
@@ -159,6 +173,8 @@ func runServer(ctx context.Context, cfg *config.Server, udpSet, tcpSet bool, log
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Shutdown does not track upgraded connections: live tails end here.
+	srv.RegisterOnShutdown(api.Close)
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
@@ -192,6 +208,8 @@ func runServer(ctx context.Context, cfg *config.Server, udpSet, tcpSet bool, log
 	if err := col.Shutdown(shutCtx); err != nil {
 		log.Error("collector shutdown", "err", err)
 	}
+	// Checks in progress are cancelled; their runs are not recorded.
+	ck.stop()
 	storeClosed = true
 	if err := st.Close(); err != nil {
 		log.Error("store close", "err", err)
@@ -199,6 +217,14 @@ func runServer(ctx context.Context, cfg *config.Server, udpSet, tcpSet bool, log
 	srv.Shutdown(shutCtx)
 	log.Info("stopped")
 	return nil
+}
+
+func uiUsers(us []config.User) []ui.User {
+	out := make([]ui.User, len(us))
+	for i, u := range us {
+		out[i] = ui.User{Name: u.Name, PasswordHash: u.PasswordHash}
+	}
+	return out
 }
 
 func uiTokens(ts []config.Token) []ui.Token {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"vigie/collector"
+	"vigie/rules"
 	"vigie/store"
 	"vigie/store/hub"
 	"vigie/store/query"
@@ -38,6 +39,8 @@ type Options struct {
 	Users []User
 	// Checks serves /api/v1/checks; nil leaves those endpoints out.
 	Checks *Checks
+	// Rules serves /api/v1/alerts; nil leaves those endpoints out.
+	Rules *rules.Engine
 	// Hub feeds the live tail; nil answers 503 on /api/v1/tail.
 	Hub *hub.Hub
 	// SecureCookies marks the session cookie Secure: set it when the
@@ -155,6 +158,7 @@ func (s *Server) routes() error {
 	}))
 	s.route("GET /api/v1/tail", "tail", http.HandlerFunc(s.handleTail))
 	s.routeChecks() // checks_api.go
+	s.routeAlerts() // alerts_api.go
 
 	ic := opt.Ingest
 	ic.Sink, ic.Agent = opt.Store, s.agents.match

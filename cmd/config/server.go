@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"time"
 
@@ -54,6 +55,9 @@ type SyslogTLS struct {
 type HTTP struct {
 	Addr string  `yaml:"addr"`
 	TLS  HTTPTLS `yaml:"tls"`
+	// PublicURL is the dashboard's address as people and alert receivers
+	// reach it (links in notifications); default: this host's name and port.
+	PublicURL string `yaml:"public_url"`
 }
 
 type HTTPTLS struct {
@@ -132,6 +136,7 @@ func (c *Server) validate() error {
 		errs = append(errs, e)
 	}
 	c.validateChecks(bad)
+	c.validateRules(bad)
 	if c.DataDir == "" {
 		bad(nil, "data_dir", "must not be empty")
 	}
@@ -157,6 +162,11 @@ func (c *Server) validate() error {
 		}
 		if t.CertFile == "" || t.KeyFile == "" {
 			bad(nil, "syslog.tls", "cert_file and key_file are required with addr")
+		}
+	}
+	if u := c.HTTP.PublicURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			bad(nil, "http.public_url", "%q is not an http(s) URL (example https://vigie.lan:8080)", u)
 		}
 	}
 	if (c.HTTP.TLS.CertFile == "") != (c.HTTP.TLS.KeyFile == "") {

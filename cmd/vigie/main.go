@@ -21,6 +21,7 @@ commands:
   search QUERY   search the store from the command line
   check          run checks once and print their timings (--config FILE [NAME...])
   hash-password  read a password on stdin, print its bcrypt hash for auth.users
+  notify-test    send a test notification through a notifier (--config FILE NAME)
   version        print the version
 
 Run 'vigie COMMAND -h' for a command's flags.
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return checkExit(checkCmd(ctx, args[1:], stdout, stderr))
 	case "hash-password":
 		return hashPassword(stdin, stdout)
+	case "notify-test":
+		return notifyTest(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "vigie", buildinfo.Version())
 		return nil

@@ -144,11 +144,11 @@ func runServer(ctx context.Context, cfg *config.Server, udpSet, tcpSet bool, log
 		return err
 	}
 
-	ck, err := startChecks(ctx, cfg, st, reg, log)
+	mon, err := startMonitoring(ctx, cfg, st, fanout, reg, log)
 	if err != nil {
 		return err
 	}
-	defer ck.stop()
+	defer mon.stop()
 
 	api, err := ui.New(ui.Options{
 		Store:         st,
@@ -157,7 +157,8 @@ func runServer(ctx context.Context, cfg *config.Server, udpSet, tcpSet bool, log
 		Users:         uiUsers(cfg.Auth.Users),
 		SecureCookies: cfg.HTTP.TLS.CertFile != "",
 		Hub:           fanout,
-		Checks:        ck.api,
+		Checks:        mon.checks,
+		Rules:         mon.rules,
 		Ingest:        collector.IngestConfig{MaxMessageSize: int(cfg.Syslog.MaxMessageSize)},
 		Gatherer:      reg,
 		Registerer:    reg,
@@ -209,7 +210,7 @@ func runServer(ctx context.Context, cfg *config.Server, udpSet, tcpSet bool, log
 		log.Error("collector shutdown", "err", err)
 	}
 	// Checks in progress are cancelled; their runs are not recorded.
-	ck.stop()
+	mon.stop()
 	storeClosed = true
 	if err := st.Close(); err != nil {
 		log.Error("store close", "err", err)

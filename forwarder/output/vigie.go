@@ -90,7 +90,7 @@ func NewVigie(cfg VigieConfig) (*Vigie, error) {
 
 // DefaultWindow is how many batches the agent keeps in flight: enough that
 // compressing and sending overlap the collector's commits.
-const DefaultWindow = 4
+const DefaultWindow = 2
 
 // Window is how many batches may be in flight at once.
 func (v *Vigie) Window() int { return v.cfg.Window }

@@ -122,7 +122,7 @@ func New(ctx context.Context, opt Options) (*Engine, error) {
 		byCheck: map[string][]*rule{}, clients: map[string]*notify.Client{},
 		firing: map[string]*alert{}, wake: make(chan struct{}, 1),
 	}
-	e.scratch.New = func() any { s := make([]int32, 0, 1024); return &s }
+	e.scratch.New = func() any { return &observeScratch{} }
 	var err error
 	if e.maint, err = parseMaintenance(opt.Maintenance); err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
@@ -281,15 +281,23 @@ func (e *Engine) Observe(recs []record.Record) {
 		return
 	}
 	now := e.now()
-	sp := e.scratch.Get().(*[]int32)
-	for _, m := range e.matchers {
-		idx := (*sp)[:0]
-		for i := range recs {
-			if m.q.Match(&recs[i]) {
-				idx = append(idx, int32(i))
+	sc := e.scratch.Get().(*observeScratch)
+	if len(sc.idx) < len(e.matchers) {
+		sc.idx = make([][]int32, len(e.matchers))
+	}
+	// Record by record, so every query shares one split of the message.
+	for i := range recs {
+		sc.words.Reset(&recs[i])
+		for j, m := range e.matchers {
+			if m.q.MatchWords(&sc.words) {
+				sc.idx[j] = append(sc.idx[j], int32(i))
 			}
 		}
-		*sp = idx
+	}
+	sc.words.Reset(nil)
+	for j, m := range e.matchers {
+		idx := sc.idx[j]
+		sc.idx[j] = idx[:0]
 		if len(idx) == 0 {
 			continue
 		}
@@ -308,7 +316,14 @@ func (e *Engine) Observe(recs []record.Record) {
 			}
 		}
 	}
-	e.scratch.Put(sp)
+	e.scratch.Put(sc)
+}
+
+// observeScratch is what Observe reuses from one batch to the next: the
+// matching indexes per query and the split message.
+type observeScratch struct {
+	idx   [][]int32
+	words query.Words
 }
 
 // ObserveRun takes the result of a check run (the scheduler calls it after

@@ -11,18 +11,57 @@ import (
 // Match reports whether r satisfies the query, with the same answer the
 // compiled SQL gives for the stored record.
 func (q *Query) Match(r *record.Record) bool {
+	var w Words
+	w.Reset(r)
+	return q.MatchWords(&w)
+}
+
+// MatchWords is Match on a record whose words are shared by every query
+// tried on it: the rules and the live tail try many queries per record,
+// and splitting the message is most of a match's cost.
+func (q *Query) MatchWords(w *Words) bool {
 	if q == nil || q.root == nil {
 		return true
 	}
-	m := matcher{r: r}
+	m := matcher{r: w.r, w: w}
 	return m.eval(q.root)
 }
 
-// matcher splits the message into words once, on the first text term.
-type matcher struct {
+// Words holds a record and its message's folded words, split on first use
+// and kept until the next Reset. Reusing one Words across records keeps its
+// buffers: splitting then allocates one string per record.
+type Words struct {
 	r     *record.Record
-	words []string
 	split bool
+	words []string
+	buf   []byte
+	ends  []int
+}
+
+// Reset points w at another record.
+func (w *Words) Reset(r *record.Record) {
+	w.r, w.split = r, false
+}
+
+func (w *Words) get() []string {
+	if !w.split {
+		w.buf, w.ends = appendWords(w.buf[:0], w.ends[:0], w.r.Message)
+		text := string(w.buf) // the words are substrings of one string
+		w.words = w.words[:0]
+		start := 0
+		for _, end := range w.ends {
+			w.words = append(w.words, text[start:end])
+			start = end
+		}
+		w.split = true
+	}
+	return w.words
+}
+
+// matcher evaluates one query on one record.
+type matcher struct {
+	r *record.Record
+	w *Words
 }
 
 func (m *matcher) eval(n *node) bool {
@@ -44,10 +83,7 @@ func (m *matcher) eval(n *node) bool {
 	case kNot:
 		return !m.eval(n.kids[0])
 	case kText:
-		if !m.split {
-			m.words, m.split = words(m.r.Message), true
-		}
-		return hasPhrase(m.words, n.words, n.prefix)
+		return hasPhrase(m.w.get(), n.words, n.prefix)
 	case kEq:
 		v, ok := n.field(m.r)
 		return ok && v == n.text

@@ -64,3 +64,42 @@ func TestCastReal(t *testing.T) {
 		}
 	}
 }
+
+// One Words reused across records splits each as words does, and a record
+// met again after Reset is split again.
+func TestWordsReuseAgreesWithWords(t *testing.T) {
+	var w Words
+	for _, s := range []string{"ERROR:  relation \"res_partner\" does not exist", "", "Été 2026 — ÉCOLE d'été", "a", "x  y\tz", "naïve café", "ERROR:  relation"} {
+		r := record.Record{Message: s}
+		w.Reset(&r)
+		got, want := w.get(), words(s)
+		if len(got) != len(want) {
+			t.Fatalf("%q: %q, want %q", s, got, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%q: %q, want %q", s, got, want)
+			}
+		}
+	}
+}
+
+func FuzzWordsReuse(f *testing.F) {
+	f.Add("hello wörld", "second one")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		var w Words
+		for _, s := range []string{a, b, a} {
+			r := record.Record{Message: s}
+			w.Reset(&r)
+			got, want := w.get(), words(s)
+			if len(got) != len(want) {
+				t.Fatalf("%q: %q, want %q", s, got, want)
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%q: %q, want %q", s, got, want)
+				}
+			}
+		}
+	})
+}

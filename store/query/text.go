@@ -120,6 +120,32 @@ func foldOf(r rune) rune {
 	return r
 }
 
+// appendWords appends the folded words of s to buf, back to back, and the
+// end offset of each to ends: words without a string per word.
+func appendWords(buf []byte, ends []int, s string) ([]byte, []int) {
+	in := false
+	for _, r := range s {
+		switch c := runeClass(r); {
+		case c == wordRune:
+			in = true
+		case in && c == markRune:
+		default:
+			if in {
+				ends = append(ends, len(buf))
+				in = false
+			}
+			continue
+		}
+		if f := foldRune(r); f != 0 {
+			buf = utf8.AppendRune(buf, f)
+		}
+	}
+	if in {
+		ends = append(ends, len(buf))
+	}
+	return buf, ends
+}
+
 // words splits s into folded words, as unicode61 indexes it.
 func words(s string) []string {
 	var out []string

@@ -22,6 +22,7 @@ commands:
   check          run checks once and print their timings (--config FILE [NAME...])
   hash-password  read a password on stdin, print its bcrypt hash for auth.users
   notify-test    send a test notification through a notifier (--config FILE NAME)
+  import-zabbix  print the web scenarios of a Zabbix export FILE as vigie checks
   version        print the version
 
 Run 'vigie COMMAND -h' for a command's flags.
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return hashPassword(stdin, stdout)
 	case "notify-test":
 		return notifyTest(ctx, args[1:], stdout, stderr)
+	case "import-zabbix":
+		return exitCode(importZabbixCmd(args[1:], stdout, stderr))
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "vigie", buildinfo.Version())
 		return nil

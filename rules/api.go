@@ -31,6 +31,13 @@ type Alert struct {
 	Summary  string          `json:"summary"`
 	URL      string          `json:"url,omitempty"`
 	Samples  []record.Record `json:"samples"`
+	// Query and QueryFrom find the records behind the alert (the
+	// dashboard links to the search with them): the rule's query narrowed
+	// to the alert's group for threshold and absent rules, the check's run
+	// records (app:vigie-check) for check and sla rules, from the start of
+	// the window that fired it. Empty when the rule is no longer configured.
+	Query     string     `json:"query,omitempty"`
+	QueryFrom *time.Time `json:"query_from,omitempty"`
 }
 
 // AlertFilter selects alerts for Alerts.
@@ -112,7 +119,50 @@ func (e *Engine) scanAlert(row interface{ Scan(...any) error }) (Alert, error) {
 	if a.Samples == nil {
 		a.Samples = []record.Record{}
 	}
+	e.recordsQuery(&a)
 	return a, nil
+}
+
+// recordsQuery fills the alert's Query and QueryFrom from its rule.
+func (e *Engine) recordsQuery(a *Alert) {
+	var r *rule
+	for _, x := range e.rules {
+		if x.cfg.Name == a.Rule {
+			r = x
+			break
+		}
+	}
+	if r == nil {
+		return
+	}
+	var span time.Duration
+	switch r.kind {
+	case kindThreshold, kindAbsent:
+		a.Query, span = r.query, r.window
+		if len(r.cfg.GroupBy) > 0 {
+			// The group's values are its labels (they override the rule's).
+			var b strings.Builder
+			b.WriteString("(" + r.query + ")")
+			for _, g := range r.cfg.GroupBy {
+				b.WriteString(" " + g + ":" + quoteValue(a.Labels[g]))
+			}
+			a.Query = b.String()
+		}
+	case kindCheck:
+		// The failing streak began a run's duration or so before "for" was
+		// reached: a few minutes more include its first failing run.
+		a.Query, span = "app:vigie-check check:"+quoteValue(r.cfg.Check), r.forDur+5*time.Minute
+	case kindSLA:
+		a.Query, span = "app:vigie-check check:"+quoteValue(r.cfg.Check), r.window
+	}
+	from := a.StartedAt.Add(-span)
+	a.QueryFrom = &from
+}
+
+// quoteValue writes a query-language value in double quotes, with \, "
+// and * escaped (docs/query-language.md).
+func quoteValue(v string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, `*`, `\*`).Replace(v) + `"`
 }
 
 func timePtr(v sql.NullInt64) *time.Time {

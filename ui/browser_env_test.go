@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"image/png"
 	"log/slog"
@@ -32,8 +33,17 @@ import (
 // the real syslog collector → a store in a temporary folder → its hub → this
 // server, driven by Debian's chromium through chromedp.
 
-// screenshotDir is overwritten by each run (docs/ui.md links the files).
-const screenshotDir = "testdata/screenshots"
+// updateShots rewrites the screenshots docs/ui.md links; without it each
+// run still takes and checks them, but into a temporary folder, so tests
+// leave the tree clean.
+var updateShots = flag.Bool("update-screenshots", false, "rewrite ui/testdata/screenshots (linked from docs/ui.md)")
+
+func screenshotDir() string {
+	if *updateShots {
+		return filepath.Join("testdata", "screenshots")
+	}
+	return filepath.Join(os.TempDir(), "vigie-ui-screenshots")
+}
 
 // needProgram finds a peer program: a missing one skips the test, except
 // in CI (CI=true), where it fails it.
@@ -68,7 +78,9 @@ type browserEnv struct {
 	console []chromedp.ConsoleMessage
 }
 
-func newBrowserEnv(t *testing.T) *browserEnv {
+// newBrowserEnv starts the pipeline, the server and chromium; setup may
+// add to the server's options (checks, rules) once the store and hub exist.
+func newBrowserEnv(t *testing.T, setup ...func(*browserEnv, *Options)) *browserEnv {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test: skipped with -short")
@@ -98,7 +110,11 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	_, tcp, _ := col.Addrs()
 	e.tcpAddr = tcp.String()
 
-	e.srv, err = New(Options{Store: st, Hub: h, Users: []User{{"ops", hashOf(t, testPassword)}}})
+	opt := Options{Store: st, Hub: h, Users: []User{{"ops", hashOf(t, testPassword)}}}
+	for _, f := range setup {
+		f(e, &opt)
+	}
+	e.srv, err = New(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +256,8 @@ func (e *browserEnv) waitStored(t *testing.T, q string, n int) []record.Record {
 // to the laptop's.
 func (e *browserEnv) shoot(t *testing.T, name string) {
 	t.Helper()
-	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+	dir := screenshotDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	sizes := []struct {
@@ -264,7 +281,7 @@ func (e *browserEnv) shoot(t *testing.T, name string) {
 		if err != nil || int64(cfg.Width) != s.w {
 			t.Fatalf("screenshot %s-%s: %dx%d %v, want %d wide", name, s.suffix, cfg.Width, cfg.Height, err, s.w)
 		}
-		if err := os.WriteFile(filepath.Join(screenshotDir, name+"-"+s.suffix+".png"), buf, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name+"-"+s.suffix+".png"), buf, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -143,9 +143,10 @@ func (s *Server) routes() error {
 	s.route("GET /static/", "static", http.StripPrefix("/static/", s.assets))
 	s.route("GET /{$}", "root", http.RedirectHandler("/search", http.StatusSeeOther))
 	// The dashboard's pages, one JS module each (web/pages/NAME.js).
-	for _, p := range []string{"search", "live", "sources"} {
+	for _, p := range []string{"search", "live", "checks", "alerts", "sources"} {
 		s.route("GET /"+p, "page", s.pageHandler(s.assets.page("index.html")))
 	}
+	s.route("GET /alerts/{id}", "page", s.pageHandler(s.assets.page("index.html"))) // the url sent to alert receivers
 
 	// The JSON API: bearer token or session cookie (with CSRF on writes).
 	s.route("GET /api/v1/session", "session", s.apiHandler(s.session))

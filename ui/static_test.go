@@ -27,6 +27,10 @@ func TestPagesAndAssets(t *testing.T) {
 		{"page, logged in", b, "/search?q=x", 200, "text/html", ""},
 		{"live page", b, "/live", 200, "text/html", ""},
 		{"sources page", b, "/sources", 200, "text/html", ""},
+		{"checks page", b, "/checks?check=web&from=-7d", 200, "text/html", ""},
+		{"alerts page", b, "/alerts", 200, "text/html", ""},
+		{"one alert's page", b, "/alerts/17", 200, "text/html", ""},
+		{"one alert, anonymous", anon, "/alerts/17", 303, "", "/login?next=%2Falerts%2F17"},
 		{"page, anonymous", anon, "/live?q=app:x", 303, "", "/login?next=%2Flive%3Fq%3Dapp%3Ax"},
 		{"login page", anon, "/login", 200, "text/html", ""},
 		{"script", anon, "/static/app.js", 200, "text/javascript", ""},
@@ -35,7 +39,8 @@ func TestPagesAndAssets(t *testing.T) {
 		{"icon", anon, "/static/favicon.svg", 200, "image/svg+xml", ""},
 		{"html only as a page", anon, "/static/index.html", 404, "", ""},
 		{"missing asset", anon, "/static/nope.js", 404, "", ""},
-		{"unknown page", b, "/checks", 404, "", ""},
+		{"unknown page", b, "/reports", 404, "", ""},
+		{"unknown alert path", b, "/alerts/17/x", 404, "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

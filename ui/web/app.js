@@ -4,11 +4,12 @@
 
 import { api, request, setCSRF } from './api.js';
 
-// Pages by path. A nav entry whose page is not listed here stays hidden
-// (Checks and Alerts, until their modules exist).
+// Pages by path. A nav entry whose page is not listed here stays hidden.
 const PAGES = {
   search: () => import('./pages/search.js'),
   live: () => import('./pages/live.js'),
+  checks: () => import('./pages/checks.js'),
+  alerts: () => import('./pages/alerts.js'),
   sources: () => import('./pages/sources.js'),
 };
 

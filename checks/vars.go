@@ -37,21 +37,24 @@ func (v vars) expand(s string) string {
 		}
 		b.WriteString(s[:i])
 		s = s[i:]
-		j := strings.IndexByte(s, '}')
-		if j < 0 {
+		// The name ends at the next brace of either kind: "{{base}" expands
+		// its inner {base}, and a run of "{" costs one scan, not one each.
+		j := strings.IndexAny(s[1:], "{}") + 1
+		if j == 0 {
 			b.WriteString(s)
 			return b.String()
 		}
-		name := s[1:j]
-		if val, ok := v[name]; ok && isVarName(name) {
-			b.WriteString(val)
-			s = s[j+1:]
-			continue
+		if s[j] == '}' {
+			name := s[1:j]
+			if val, ok := v[name]; ok && isVarName(name) {
+				b.WriteString(val)
+				s = s[j+1:]
+				continue
+			}
 		}
-		// Not a variable: keep the brace and look again from the next byte,
-		// so "{{base}" expands its inner {base}.
-		b.WriteByte('{')
-		s = s[1:]
+		// Not a variable: keep the text up to the next brace as written.
+		b.WriteString(s[:j])
+		s = s[j:]
 	}
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -173,6 +174,10 @@ func (s *Server) runCheck(w http.ResponseWriter, r *http.Request) error {
 		return httpError{http.StatusServiceUnavailable, "vigie is stopping: checks no longer run"}
 	case errors.Is(err, schedule.ErrUnknownCheck):
 		return httpError{http.StatusNotFound, "no check named " + strconv.Quote(cfg.Name)}
+	case errors.Is(err, context.DeadlineExceeded):
+		// The run belongs to the scheduler and goes on without this request.
+		return httpError{http.StatusGatewayTimeout, "the run takes longer than " + s.opt.RequestTimeout.String() +
+			": it goes on; its result will be in GET /api/v1/checks/" + cfg.Name + "/runs"}
 	case err != nil:
 		return err
 	}

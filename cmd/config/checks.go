@@ -150,12 +150,27 @@ func (p *Pairs) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// MarshalYAML writes a flow mapping, or the [{name, value}] list form when
+// a key repeats (a mapping with a key twice is not portable YAML).
 func (p Pairs) MarshalYAML() (any, error) {
+	seen := map[string]bool{}
+	repeated := false
+	for _, kv := range p {
+		repeated = repeated || seen[kv.Key]
+		seen[kv.Key] = true
+	}
+	scalar := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: v} }
+	if repeated {
+		n := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, kv := range p {
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle,
+				Content: []*yaml.Node{scalar("name"), scalar(kv.Key), scalar("value"), scalar(kv.Value)}})
+		}
+		return n, nil
+	}
 	n := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
 	for _, kv := range p {
-		n.Content = append(n.Content,
-			&yaml.Node{Kind: yaml.ScalarNode, Value: kv.Key},
-			&yaml.Node{Kind: yaml.ScalarNode, Value: kv.Value})
+		n.Content = append(n.Content, scalar(kv.Key), scalar(kv.Value))
 	}
 	return n, nil
 }

@@ -1,11 +1,14 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 func TestInvalidConfigs(t *testing.T) {
@@ -105,5 +108,32 @@ func TestEmptyFileIsDefaults(t *testing.T) {
 	}
 	if c.HTTP.Addr != ":8080" {
 		t.Errorf("empty file lost defaults: %+v", c.HTTP)
+	}
+}
+
+func TestPairsRoundTrip(t *testing.T) {
+	for _, p := range []Pairs{
+		{{"login", "admin"}, {"password", "${ERP_PASSWORD}"}},
+		{{"id", "1"}, {"id", "2"}, {"x", "y: z"}},
+	} {
+		out, err := yaml.Marshal(struct {
+			P Pairs `yaml:"p"`
+		}{p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back struct {
+			P Pairs `yaml:"p"`
+		}
+		if err := yaml.Unmarshal(out, &back); err != nil {
+			t.Fatalf("%s: %v", out, err)
+		}
+		if fmt.Sprint(back.P) != fmt.Sprint(p) {
+			t.Errorf("round trip of %v gave %v via\n%s", p, back.P, out)
+		}
+		var generic any // any YAML reader takes it: no key twice in a mapping
+		if err := yaml.Unmarshal(out, &generic); err != nil {
+			t.Errorf("%s: %v", out, err)
+		}
 	}
 }

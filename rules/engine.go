@@ -88,6 +88,7 @@ type Engine struct {
 	rules    []*rule
 	byCheck  map[string][]*rule
 	matchers []*matcher
+	index    matcherIndex
 	maint    []maintenance
 	clients  map[string]*notify.Client
 	worker   *notify.Worker
@@ -172,6 +173,7 @@ func New(ctx context.Context, opt Options) (*Engine, error) {
 			e.byCheck[rc.Check] = append(e.byCheck[rc.Check], r)
 		}
 	}
+	e.index = indexMatchers(e.matchers)
 	e.m = newMetrics(opt.Registerer)
 	if e.db, err = openDB(ctx, opt.DataDir); err != nil {
 		return nil, err
@@ -285,12 +287,31 @@ func (e *Engine) Observe(recs []record.Record) {
 	if len(sc.idx) < len(e.matchers) {
 		sc.idx = make([][]int32, len(e.matchers))
 	}
-	// Record by record, so every query shares one split of the message.
+	if len(sc.seen) < len(e.matchers) {
+		sc.seen = make([]uint64, len(e.matchers))
+	}
+	// Record by record, so every query shares one split of the message,
+	// and only against the queries whose key the record meets.
 	for i := range recs {
 		sc.words.Reset(&recs[i])
-		for j, m := range e.matchers {
-			if m.q.MatchWords(&sc.words) {
-				sc.idx[j] = append(sc.idx[j], int32(i))
+		sc.gen++
+		try := func(js []int32) {
+			for _, j := range js {
+				if sc.seen[j] == sc.gen {
+					continue // a word the message holds twice
+				}
+				sc.seen[j] = sc.gen
+				if e.matchers[j].q.MatchWords(&sc.words) {
+					sc.idx[j] = append(sc.idx[j], int32(i))
+				}
+			}
+		}
+		try(e.index.always)
+		try(e.index.app[recs[i].App])
+		try(e.index.host[recs[i].Host])
+		if len(e.index.word) > 0 {
+			for _, w := range sc.words.List() {
+				try(e.index.word[w])
 			}
 		}
 	}
@@ -324,6 +345,34 @@ func (e *Engine) Observe(recs []record.Record) {
 type observeScratch struct {
 	idx   [][]int32
 	words query.Words
+	seen  []uint64 // per matcher: the record (gen) it was last tried on
+	gen   uint64
+}
+
+// matcherIndex files each query under its key (query.Key): a record is
+// tried against the queries of its app, its host and its words, and those
+// without a key.
+type matcherIndex struct {
+	app, host, word map[string][]int32
+	always          []int32
+}
+
+func indexMatchers(ms []*matcher) matcherIndex {
+	ix := matcherIndex{app: map[string][]int32{}, host: map[string][]int32{}, word: map[string][]int32{}}
+	for j, m := range ms {
+		k := m.q.Key()
+		switch k.Field {
+		case "app":
+			ix.app[k.Value] = append(ix.app[k.Value], int32(j))
+		case "host":
+			ix.host[k.Value] = append(ix.host[k.Value], int32(j))
+		case "word":
+			ix.word[k.Value] = append(ix.word[k.Value], int32(j))
+		default:
+			ix.always = append(ix.always, int32(j))
+		}
+	}
+	return ix
 }
 
 // ObserveRun takes the result of a check run (the scheduler calls it after

@@ -109,7 +109,7 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, sum)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"checks": out})
+	writeJSON(w, http.StatusOK, out) // a bare array, as DESIGN.md has it
 	return nil
 }
 

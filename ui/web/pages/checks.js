@@ -111,7 +111,7 @@ export function mount(root) {
       return;
     }
     now = res.date; // the server's clock: a skewed browser clock does not matter
-    checks = res.data?.checks || [];
+    checks = Array.isArray(res.data) ? res.data : [];
     loaded = true;
     render();
     schedule();

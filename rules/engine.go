@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -89,6 +90,7 @@ type Engine struct {
 	byCheck  map[string][]*rule
 	matchers []*matcher
 	index    matcherIndex
+	host     string // this server's name, for check rules' sample records
 	maint    []maintenance
 	clients  map[string]*notify.Client
 	worker   *notify.Worker
@@ -174,6 +176,7 @@ func New(ctx context.Context, opt Options) (*Engine, error) {
 		}
 	}
 	e.index = indexMatchers(e.matchers)
+	e.host, _ = os.Hostname()
 	e.m = newMetrics(opt.Registerer)
 	if e.db, err = openDB(ctx, opt.DataDir); err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"vigie/checks/history"
+	"vigie/checks/schedule"
 	"vigie/record"
 	"vigie/rules/notify"
 )
@@ -134,7 +135,7 @@ func (e *Engine) evalCheck(ctx context.Context, r *rule, now time.Time) {
 	case a == nil && failing && now.Sub(since) >= r.forDur:
 		d := r.data(r.cfg.Name, nil, now)
 		d.For, d.Error = duration(now.Sub(since)), msg
-		d.Samples = []record.Record{checkRecord(r.cfg.Check, since, msg)}
+		d.Samples = []record.Record{checkRecord(e.host, r.cfg.Check, since, msg)}
 		e.fire(ctx, r, r.cfg.Name, nil, d, now)
 	case a != nil && seen && !failing:
 		e.resolve(ctx, a, now)
@@ -144,10 +145,11 @@ func (e *Engine) evalCheck(ctx context.Context, r *rule, now time.Time) {
 }
 
 // checkRecord describes a failing run as a record, so receivers get the
-// error in the same shape as a log sample.
-func checkRecord(check string, at time.Time, msg string) record.Record {
+// error in the same shape as a log sample; host and app are those of the
+// stored run records, so a sample's values lead to them in a search.
+func checkRecord(host, check string, at time.Time, msg string) record.Record {
 	return record.Record{
-		Time: at.UTC(), Received: at.UTC(), Host: "vigie", App: "check", Severity: 3, Facility: 16,
+		Time: at.UTC(), Received: at.UTC(), Host: host, App: schedule.LogApp, Severity: 3, Facility: 3,
 		Source: "check " + check, Message: msg, Fields: map[string]string{"check": check},
 	}
 }

@@ -99,6 +99,9 @@ func (s *Server) alertDeliveries(w http.ResponseWriter, r *http.Request) error {
 		if id, err = alertID(r); err != nil {
 			return err
 		}
+		if _, err := s.opt.Rules.Alert(r.Context(), id); err != nil {
+			return alertErr(err)
+		}
 	}
 	ds, err := s.opt.Rules.Deliveries(r.Context(), id, 100)
 	if err != nil {

@@ -212,10 +212,40 @@ func (c *Server) validateChecks(bad func(n *yaml.Node, field, format string, a .
 		default:
 			bad(nil, f("type"), "%q: must be one of %s", ch.Type, strings.Join(CheckTypes, ", "))
 		}
-		if ch.Type != "scenario" && len(ch.Steps) > 0 {
-			bad(nil, f("steps"), "only a scenario has steps")
+		if own, ok := typeKeys[ch.Type]; ok {
+			prefix := fmt.Sprintf("checks[%d].", i)
+			for field := range c.lines {
+				key, ok := strings.CutPrefix(field, prefix)
+				if !ok || strings.ContainsAny(key, ".[") || commonKeys[key] || own[key] {
+					continue
+				}
+				bad(nil, field, "does not apply to a %s check (it would be ignored)", ch.Type)
+			}
 		}
 	}
+}
+
+// commonKeys apply to every check type, typeKeys to one type each: a key
+// of another type is a mistake worth saying (min_days_left on a tcp check
+// would otherwise be silently ignored).
+var (
+	commonKeys = keySet("name", "type", "enabled", "interval", "timeout", "attempts", "sla", "labels")
+	typeKeys   = map[string]map[string]bool{
+		"scenario": keySet("variables", "headers", "user_agent", "http_proxy", "auth", "verify_peer", "verify_host", "client_cert", "ca_file", "steps"),
+		"tcp":      keySet("address", "send", "expect", "tls", "server_name", "ca_file", "client_cert", "verify_peer", "verify_host"),
+		"tls":      keySet("address", "server_name", "min_days_left", "ca_file", "client_cert", "verify_peer", "verify_host"),
+		"ping":     keySet("host", "count", "privileged"),
+		"backup":   keySet("path", "max_age", "min_size", "min_count", "format", "log"),
+		"dns":      keySet("host", "server", "record_type", "expect"),
+	}
+)
+
+func keySet(keys ...string) map[string]bool {
+	m := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
 }
 
 var varName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -13,16 +13,20 @@ import (
 
 func TestInvalidConfigs(t *testing.T) {
 	cases := map[string]string{
-		"invalid-unknown-key.yml":  "invalid-unknown-key.yml:4: syslog.tpc: unknown key (did you mean tcp?)",
-		"invalid-size.yml":         `invalid-size.yml:3: "lots" is not a size`,
-		"invalid-message-size.yml": "invalid-message-size.yml:2: syslog.max_message_size: must be between 480 bytes and 16MiB",
-		"invalid-env-unset.yml":    "invalid-env-unset.yml:4: environment variable VIGIE_TEST_UNSET_TOKEN is not set",
-		"invalid-token-short.yml":  "invalid-token-short.yml:3: auth.api_tokens[0].token: must be at least 16 characters",
-		"invalid-timezone.yml":     "invalid-timezone.yml:2: syslog.timezone: unknown time zone Mars/Olympus",
-		"invalid-addr.yml":         `invalid-addr.yml:2: http.addr: "8080" is not host:port`,
-		"invalid-tls-nocert.yml":   "invalid-tls-nocert.yml:2: syslog.tls: cert_file and key_file are required with addr",
-		"invalid-type.yml":         "invalid-type.yml:1: cannot unmarshal !!seq into config.Retention",
-		"invalid-syntax.yml":       "invalid-syntax.yml: ",
+		"invalid-unknown-key.yml":          "invalid-unknown-key.yml:4: syslog.tpc: unknown key (did you mean tcp?)",
+		"invalid-size.yml":                 `invalid-size.yml:3: "lots" is not a size`,
+		"invalid-message-size.yml":         "invalid-message-size.yml:2: syslog.max_message_size: must be between 480 bytes and 16MiB",
+		"invalid-env-unset.yml":            "invalid-env-unset.yml:4: environment variable VIGIE_TEST_UNSET_TOKEN is not set",
+		"invalid-token-short.yml":          "invalid-token-short.yml:3: auth.api_tokens[0].token: must be at least 16 characters",
+		"invalid-timezone.yml":             "invalid-timezone.yml:2: syslog.timezone: unknown time zone Mars/Olympus",
+		"invalid-addr.yml":                 `invalid-addr.yml:2: http.addr: "8080" is not host:port`,
+		"invalid-tls-nocert.yml":           "invalid-tls-nocert.yml:2: syslog.tls: cert_file and key_file are required with addr",
+		"invalid-check-foreign-key.yml":    "invalid-check-foreign-key.yml:6: checks[1].min_days_left: does not apply to a tcp check",
+		"invalid-check-type.yml":           `invalid-check-type.yml:2: checks[0].type: "icmp": must be one of scenario, tcp, tls, ping, backup, dns`,
+		"invalid-check-capture-group.yml":  "invalid-check-capture-group.yml:5: checks[0].steps[0].variables.csrf: the regex needs a group",
+		"invalid-check-backup-nothing.yml": "invalid-check-backup-nothing.yml:2: checks[0].max_age: a backup check needs at least one of",
+		"invalid-type.yml":                 "invalid-type.yml:1: cannot unmarshal !!seq into config.Retention",
+		"invalid-syntax.yml":               "invalid-syntax.yml: ",
 	}
 	entries, _ := filepath.Glob("testdata/invalid-*.yml")
 	if len(entries) != len(cases) {

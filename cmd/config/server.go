@@ -164,6 +164,9 @@ func (c *Server) validate() error {
 			bad(nil, "syslog.tls", "cert_file and key_file are required with addr")
 		}
 	}
+	if c.HTTP.Addr == "" {
+		bad(nil, "http.addr", "must not be empty: the API, the dashboard and the agents' ingest need it (example \":8080\")")
+	}
 	if u := c.HTTP.PublicURL; u != "" {
 		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
 			bad(nil, "http.public_url", "%q is not an http(s) URL (example https://vigie.lan:8080)", u)

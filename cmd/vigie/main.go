@@ -17,7 +17,7 @@ import (
 const usage = `usage: vigie COMMAND [flags]
 
 commands:
-  serve          run the central server (syslog collector, store, API)
+  serve          run the central server (syslog, agent ingest, store, checks, rules, dashboard and API)
   search QUERY   search the store from the command line
   check          run checks once and print their timings (--config FILE [NAME...])
   hash-password  read a password on stdin, print its bcrypt hash for auth.users

@@ -17,8 +17,8 @@ func (q *Query) Match(r *record.Record) bool {
 }
 
 // MatchWords is Match on a record whose words are shared by every query
-// tried on it: the rules and the live tail try many queries per record,
-// and splitting the message is most of a match's cost.
+// tried on it: the rules try many queries per record, and splitting the
+// message is most of a match's cost.
 func (q *Query) MatchWords(w *Words) bool {
 	if q == nil || q.root == nil {
 		return true

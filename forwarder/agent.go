@@ -2,7 +2,6 @@ package forwarder
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -380,15 +379,11 @@ func (b *builder) record(fs *fileSource, key, path string, jr multiline.Record) 
 // add appends a record to the open batch; the checkpoint says where its
 // source may resume once the batch is spooled.
 func (b *builder) add(rec record.Record, cpKey, cpValue string, a ack) error {
-	line, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("agent: encoding a record: %w", err)
-	}
 	if b.count == 0 {
 		b.opened = time.Now()
 		b.checkpoint = map[string]string{}
 	}
-	b.buf = append(append(b.buf, line...), '\n')
+	b.buf = append(rec.AppendJSON(b.buf), '\n')
 	b.count++
 	b.checkpoint[cpKey] = cpValue
 	if a.t != nil {

@@ -261,7 +261,7 @@ func readLine(br *bufio.Reader, max int) ([]byte, error) {
 
 func (h *ingest) record(line []byte, now time.Time, source string) record.Record {
 	var r record.Record
-	if err := json.Unmarshal(line, &r); err != nil {
+	if err := record.UnmarshalJSONFast(line, &r); err != nil {
 		h.m.invalid.Inc()
 		r = record.Record{Time: now, Facility: record.FacUser, Severity: record.SevNotice,
 			Message: strings.ToValidUTF8(string(line), "\uFFFD")}

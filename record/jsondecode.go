@@ -315,4 +315,3 @@ func (d *decoder) hex4() rune {
 	d.i += 4
 	return r
 }
-

@@ -1,7 +1,8 @@
 // Command vigie-bench measures a built vigie server end to end over loopback:
 // syslog TCP ingest until stored and searchable, UDP ingest and loss, search
-// latency on a large store; and drives rsyslog with exactly the same loads
-// for a side-by-side figure. See docs/benchmarks.md.
+// latency on a large store; scenario checks run by the scheduler; and drives
+// rsyslog with exactly the same loads for a side-by-side figure. See
+// docs/benchmarks.md.
 package main
 
 import (
@@ -42,6 +43,13 @@ type options struct {
 	keep       bool
 	out        string
 	jsonFile   string
+	// The checks scenario.
+	checksN     int
+	checksSteps int
+	checksFor   time.Duration
+	checksRuns  int
+	checksDelay time.Duration
+	skipChecks  bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -66,6 +74,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directories and rsyslog output files")
 	fs.StringVar(&o.out, "out", "bench/out", "directory for the run's logs, data and results")
 	fs.StringVar(&o.jsonFile, "json", "", "also write the figures as JSON to this file")
+	fs.IntVar(&o.checksN, "checks-n", 500, "checks scenario: scenario checks run every minute (0: no checks scenario)")
+	fs.IntVar(&o.checksSteps, "checks-steps", 4, "checks scenario: HTTP steps of each check (3 to 20)")
+	fs.DurationVar(&o.checksFor, "checks-for", 3*time.Minute, "checks scenario: how long the server runs the checks (at least 2m; the first minute is warm-up)")
+	fs.IntVar(&o.checksRuns, "checks-runs", 1, "checks scenario: repetitions, each -checks-for long (-runs does not apply: one run takes 3 minutes)")
+	fs.DurationVar(&o.checksDelay, "checks-app-delay", 2*time.Millisecond, "checks scenario: how long the ERP app takes to answer each page")
+	fs.BoolVar(&o.skipChecks, "skip-checks", false, "do not run the checks scenario")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -88,6 +102,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-conns: 1 to 256")
 	case o.udpRate < 1:
 		return o, errors.New("-udp-rate: at least 1")
+	case o.checksN < 0 || o.checksN > 10_000:
+		return o, errors.New("-checks-n: 0 to 10000")
+	case o.checksSteps < 3 || o.checksSteps > 20:
+		return o, errors.New("-checks-steps: 3 to 20 (login page, log in, web client pages, log out)")
+	case o.checksFor < 2*time.Minute:
+		return o, errors.New("-checks-for: at least 2m (one minute of warm-up, then at least one interval)")
+	case o.checksRuns < 1:
+		return o, errors.New("-checks-runs: at least 1")
+	case o.checksDelay < 0 || o.checksDelay > time.Second:
+		return o, errors.New("-checks-app-delay: 0 to 1s")
 	}
 	return o, nil
 }
@@ -157,6 +181,9 @@ func run(ctx context.Context, opt options, stdout io.Writer) int {
 	res.Dir = runDir
 	logf("vigie %s, runs %d, TCP %d msgs over %d conns, UDP %d at %d/s, search over %d; output in %s",
 		opt.vigie, opt.runs, opt.n, opt.conns, opt.udpN, opt.udpRate, opt.searchN, runDir)
+	if opt.runChecks() {
+		logf("checks scenario: %d checks x %d steps every minute for %s, %d run(s)", opt.checksN, opt.checksSteps, opt.checksFor, opt.checksRuns)
+	}
 
 	for r := 1; r <= opt.runs && ctx.Err() == nil && !opt.skipSyslog; r++ {
 		rf := runFigures{Run: r, Token: "bench" + randomWord(10)}
@@ -192,6 +219,9 @@ func run(ctx context.Context, opt options, stdout io.Writer) int {
 		res.Search = runSearch(ctx, opt, dir)
 		cleanup(opt, filepath.Join(dir, "data"))
 	}
+	if opt.runChecks() && ctx.Err() == nil {
+		res.Checks = runChecksScenario(ctx, opt, runDir)
+	}
 	if ctx.Err() != nil {
 		res.Errors = append(res.Errors, "interrupted: "+ctx.Err().Error())
 	}
@@ -221,6 +251,9 @@ func run(ctx context.Context, opt options, stdout io.Writer) int {
 	}
 	return 0
 }
+
+// runChecks tells whether the checks scenario runs.
+func (o options) runChecks() bool { return !o.skipChecks && o.checksN > 0 }
 
 // cleanup removes the bulky files of a finished server unless -keep.
 func cleanup(opt options, paths ...string) {

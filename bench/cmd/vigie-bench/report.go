@@ -100,13 +100,16 @@ type results struct {
 	Runs        []runFigures      `json:"runs"`
 	Agent       *agentResults     `json:"agent,omitempty"`
 	Search      *searchFigures    `json:"search,omitempty"`
+	Checks      *checksResults    `json:"checks,omitempty"`
 	Errors      []string          `json:"errors,omitempty"`
 }
 
 func (o options) figures() map[string]any {
 	return map[string]any{"runs": o.runs, "n": o.n, "conns": o.conns, "udp_n": o.udpN, "udp_rate": o.udpRate,
 		"search_n": o.searchN, "search_q": o.searchQ, "full": o.full, "skip_peer": o.skipPeer, "msg_size": msgSize,
-		"agent_n": o.agentN, "skip_agent": o.skipAgent}
+		"agent_n": o.agentN, "skip_agent": o.skipAgent,
+		"checks_n": o.checksN, "checks_steps": o.checksSteps, "checks_for": o.checksFor.String(), "checks_runs": o.checksRuns,
+		"checks_app_delay": o.checksDelay.String(), "skip_checks": o.skipChecks}
 }
 
 func (r *results) writeJSON(path string) error {
@@ -147,7 +150,7 @@ func (r *results) failed() bool {
 			}
 		}
 	}
-	return false
+	return r.Checks != nil && r.Checks.failed()
 }
 
 // percentile is the nearest-rank percentile p (0-100) of xs; NaN when empty.
@@ -328,6 +331,7 @@ func (r *results) table() string {
 			row("search data on disk, MiB", fmtNum(mib(s.DiskBytes), 1), na, "—")
 		}
 	}
+	r.checksRows(row)
 	tw.Flush()
 	r.targets(&out)
 	r.errorList(&out)
@@ -372,6 +376,9 @@ func (r *results) targets(out *strings.Builder) {
 		}
 		fmt.Fprintf(out, "  term query over 10 million, newest 100 in < 100 ms median: %s (%s ms)\n", v, fmtNum(q.MedianMs, 1))
 	}
+	if r.Checks != nil {
+		out.WriteString(r.Checks.target())
+	}
 }
 
 func (r *results) errorList(out *strings.Builder) {
@@ -412,6 +419,9 @@ func (r *results) errorList(out *strings.Builder) {
 				lines = append(lines, fmt.Sprintf("  search %q: %s", q.Query, q.Error))
 			}
 		}
+	}
+	if r.Checks != nil {
+		lines = append(lines, r.Checks.errors()...)
 	}
 	for _, e := range r.Errors {
 		lines = append(lines, "  "+e)

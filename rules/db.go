@@ -12,6 +12,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"vigie/rules/notify"
+	"vigie/store/schema"
 )
 
 // DBFile is the alert database under the data directory.
@@ -86,7 +87,7 @@ func openDB(ctx context.Context, dir string) (*sql.DB, error) {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
 	db.SetMaxOpenConns(4)
-	if err := migrate(ctx, db); err != nil {
+	if err := schema.Migrate(ctx, db, migrations); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("rules: %s: %w", path, err)
 	}
@@ -98,35 +99,6 @@ func openDB(ctx context.Context, dir string) (*sql.DB, error) {
 		}
 	}
 	return db, nil
-}
-
-func migrate(ctx context.Context, db *sql.DB) error {
-	var have int
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if have > len(migrations) {
-		return fmt.Errorf("schema version %d is newer than this vigie knows (%d): refusing to run an older binary on newer data", have, len(migrations))
-	}
-	for i := have; i < len(migrations); i++ {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		// PRAGMA takes no bound parameters; i is ours, not user input.
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-	}
-	return nil
 }
 
 // Times are stored as unix microseconds; NULL is the zero time.

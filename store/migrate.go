@@ -1,43 +1,5 @@
 package store
 
-import (
-	"context"
-	"database/sql"
-	"fmt"
-)
-
-// migrate applies the numbered migrations above the database's
-// user_version, each in its own transaction, so a database created by an
-// older vigie is brought up to date at start and never half-migrated.
-func migrate(ctx context.Context, db *sql.DB, steps []string) error {
-	var have int
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if have > len(steps) {
-		return fmt.Errorf("schema version %d is newer than this vigie knows (%d): refusing to run an older binary on newer data", have, len(steps))
-	}
-	for i := have; i < len(steps); i++ {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, steps[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		// PRAGMA takes no bound parameters; i is ours, not user input.
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-	}
-	return nil
-}
-
 // partitionMigrations is the schema of one day's log database.
 var partitionMigrations = []string{
 	// 1: records, their lookup indexes and the full-text index. The FTS table

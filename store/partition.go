@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"vigie/store/schema"
 )
 
 // A partition is one UTC day of records in its own SQLite file. Retention
@@ -88,7 +90,7 @@ func (p *partition) writer(ctx context.Context) (*sql.Conn, error) {
 	}
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxIdleTime(0)
-	if err := migrate(ctx, db, partitionMigrations); err != nil {
+	if err := schema.Migrate(ctx, db, partitionMigrations); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("partition %s: %w", filepath.Base(p.path), err)
 	}

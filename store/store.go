@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"vigie/record"
+	"vigie/store/schema"
 )
 
 const driverName = "sqlite3"
@@ -155,7 +156,7 @@ func openMeta(ctx context.Context, path string) (*sql.DB, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	db.SetMaxOpenConns(4)
-	if err := migrate(ctx, db, metaMigrations); err != nil {
+	if err := schema.Migrate(ctx, db, metaMigrations); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}

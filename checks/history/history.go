@@ -17,6 +17,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"vigie/cmd/config"
+	"vigie/store/schema"
 )
 
 // Options tune a History; zero values take the defaults.
@@ -83,7 +84,7 @@ func Open(ctx context.Context, path string, opt Options) (*History, error) {
 		return nil, fmt.Errorf("check history: %w", err)
 	}
 	db.SetMaxOpenConns(4)
-	if err := migrate(ctx, db, migrations); err != nil {
+	if err := schema.Migrate(ctx, db, migrations); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("check history: %s: %w", path, err)
 	}

@@ -1,11 +1,5 @@
 package history
 
-import (
-	"context"
-	"database/sql"
-	"fmt"
-)
-
 // migrations is the schema of checks.db, one entry per user_version. Times
 // are Unix microseconds, durations microseconds.
 var migrations = []string{
@@ -50,40 +44,4 @@ var migrations = []string{
 		run_id INTEGER NOT NULL,
 		start INTEGER NOT NULL
 	);`,
-}
-
-// migrate applies the numbered migrations above the database's
-// user_version, each in its own transaction (as store/migrate.go does), so a
-// database written by an older vigie is brought up to date at start and
-// never left half-migrated.
-func migrate(ctx context.Context, db *sql.DB, steps []string) error {
-	var have int
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if have > len(steps) {
-		return fmt.Errorf("schema version %d is newer than this vigie knows (%d): refusing to run an older binary on newer data", have, len(steps))
-	}
-	for i := have; i < len(steps); i++ {
-		if err := migrateOne(ctx, db, i+1, steps[i]); err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-	}
-	return nil
-}
-
-func migrateOne(ctx context.Context, db *sql.DB, version int, step string) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, step); err != nil {
-		return err
-	}
-	// PRAGMA takes no bound parameters; version is ours, not user input.
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version)); err != nil {
-		return err
-	}
-	return tx.Commit()
 }

@@ -156,6 +156,13 @@ func openMeta(ctx context.Context, path string) (*sql.DB, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	db.SetMaxOpenConns(4)
+	// Without FTS5 every commit would fail and be retried forever: say so
+	// once, at start.
+	var fts5 bool
+	if err := db.QueryRowContext(ctx, "SELECT sqlite_compileoption_used('ENABLE_FTS5')").Scan(&fts5); err != nil || !fts5 {
+		db.Close()
+		return nil, fmt.Errorf("store: this binary's SQLite has no FTS5 full-text index: build with -tags sqlite_fts5 (make build does)")
+	}
 	if err := schema.Migrate(ctx, db, metaMigrations); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)

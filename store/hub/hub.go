@@ -126,24 +126,27 @@ func (h *Hub) Subscribe(match func(*record.Record) bool, queue int) *Sub {
 // last call; both may be set. It fails only when ctx ends.
 func (s *Sub) Next(ctx context.Context) ([]record.Record, int64, error) {
 	for {
+		var recs []record.Record
 		select {
 		case <-ctx.Done():
 			return nil, 0, ctx.Err()
-		case recs := <-s.queue:
-			out := make([]record.Record, 0, len(recs))
-			for i := range recs {
-				if s.match == nil || s.match(&recs[i]) {
-					out = append(out, recs[i])
-				}
-			}
-			d := s.takeDropped()
-			if len(out) > 0 || d > 0 {
-				return out, d, nil
-			}
+		case recs = <-s.queue:
 		case <-s.wake:
-			if d := s.takeDropped(); d > 0 {
-				return nil, d, nil
+			// Records queued before the drop come first.
+			select {
+			case recs = <-s.queue:
+			default:
 			}
+		}
+		out := make([]record.Record, 0, len(recs))
+		for i := range recs {
+			if s.match == nil || s.match(&recs[i]) {
+				out = append(out, recs[i])
+			}
+		}
+		d := s.takeDropped()
+		if len(out) > 0 || d > 0 {
+			return out, d, nil
 		}
 	}
 }

@@ -40,7 +40,7 @@ run: build
 test: test-deps lint agents
 	$(GO) test -race -tags $(TAGS) -count=1 -timeout 20m ./...
 
-# Real peers the integration tests drive: logger (bsdutils) and rsyslog.
+# Real peers the tests drive: logger (bsdutils), rsyslog, PostgreSQL and chromium.
 test-deps:
 	@./.ci/test-deps
 

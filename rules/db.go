@@ -3,13 +3,10 @@ package rules
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
-
-	_ "github.com/mattn/go-sqlite3"
 
 	"vigie/rules/notify"
 	"vigie/store/schema"
@@ -82,21 +79,10 @@ func openDB(ctx context.Context, dir string) (*sql.DB, error) {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
 	path := filepath.Join(dir, DBFile)
-	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_txlock=immediate&_foreign_keys=on")
+	// Payloads and samples hold log lines: owner only.
+	db, err := schema.Open(ctx, path, migrations, 0o600, "&_foreign_keys=on")
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
-	}
-	db.SetMaxOpenConns(4)
-	if err := schema.Migrate(ctx, db, migrations); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("rules: %s: %w", path, err)
-	}
-	// Payloads and samples hold log lines: owner only, whatever the umask.
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if err := os.Chmod(path+suffix, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
-			db.Close()
-			return nil, fmt.Errorf("rules: %w", err)
-		}
 	}
 	return db, nil
 }

@@ -100,7 +100,7 @@ func (p *partition) writer(ctx context.Context) (*sql.Conn, error) {
 		return nil, err
 	}
 	// Logs are for the operators, not every local user.
-	if err := restrictMode(p.path, 0o640); err != nil {
+	if err := schema.RestrictMode(p.path, 0o640); err != nil {
 		conn.Close()
 		db.Close()
 		return nil, err

@@ -151,26 +151,17 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 }
 
 func openMeta(ctx context.Context, path string) (*sql.DB, error) {
-	db, err := sql.Open(driverName, "file:"+path+"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_txlock=immediate")
+	// It holds password hashes: owner only.
+	db, err := schema.Open(ctx, path, metaMigrations, 0o600, "")
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	db.SetMaxOpenConns(4)
 	// Without FTS5 every commit would fail and be retried forever: say so
 	// once, at start.
 	var fts5 bool
 	if err := db.QueryRowContext(ctx, "SELECT sqlite_compileoption_used('ENABLE_FTS5')").Scan(&fts5); err != nil || !fts5 {
 		db.Close()
 		return nil, fmt.Errorf("store: this binary's SQLite has no FTS5 full-text index: build with -tags sqlite_fts5 (make build does)")
-	}
-	if err := schema.Migrate(ctx, db, metaMigrations); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: %s: %w", path, err)
-	}
-	// It holds password hashes: owner only, whatever the umask.
-	if err := restrictMode(path, 0o600); err != nil {
-		db.Close()
-		return nil, err
 	}
 	return db, nil
 }
@@ -299,15 +290,4 @@ func (s *Store) Close() error {
 	}
 	errs = append(errs, s.meta.Close())
 	return errors.Join(errs...)
-}
-
-// restrictMode sets the mode of a database and its WAL companions, which
-// SQLite creates with the process umask.
-func restrictMode(path string, mode os.FileMode) error {
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if err := os.Chmod(path+suffix, mode); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("store: %w", err)
-		}
-	}
-	return nil
 }

@@ -6,15 +6,12 @@ package history
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
-
-	_ "github.com/mattn/go-sqlite3"
 
 	"vigie/cmd/config"
 	"vigie/store/schema"
@@ -76,21 +73,9 @@ func Open(ctx context.Context, path string, opt Options) (*History, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("check history: %w", err)
 	}
-	// The same settings as the log store's vigie.db: WAL so the API reads
-	// while a run is written, a busy timeout instead of SQLITE_BUSY errors,
-	// and write transactions that take the lock at BEGIN.
-	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_txlock=immediate")
+	db, err := schema.Open(ctx, path, migrations, 0o640, "")
 	if err != nil {
 		return nil, fmt.Errorf("check history: %w", err)
-	}
-	db.SetMaxOpenConns(4)
-	if err := schema.Migrate(ctx, db, migrations); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("check history: %s: %w", path, err)
-	}
-	if err := restrictMode(path, 0o640); err != nil {
-		db.Close()
-		return nil, err
 	}
 	h := &History{db: db, opt: opt, log: opt.Logger, gaps: make(map[string]time.Duration, len(opt.Checks))}
 	for _, c := range opt.Checks {
@@ -189,15 +174,4 @@ func (h *History) pruneBatch(ctx context.Context, cut int64) (int64, error) {
 		return 0, err
 	}
 	return n, tx.Commit()
-}
-
-// restrictMode sets the mode of the database and its WAL companions, which
-// SQLite creates with the process umask.
-func restrictMode(path string, mode os.FileMode) error {
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if err := os.Chmod(path+suffix, mode); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("check history: %w", err)
-		}
-	}
-	return nil
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -19,20 +20,9 @@ func (s *Server) request(r *http.Request) (store.Request, error) {
 	if len(req.Query) > MaxQueryLength {
 		return req, httpError{http.StatusRequestEntityTooLarge, "q: longer than 4096 bytes"}
 	}
-	now := s.opt.Now()
 	var err error
-	if v := q.Get("from"); v != "" {
-		if req.From, err = store.ParseTime(v, now); err != nil {
-			return req, httpError{http.StatusBadRequest, "from: " + err.Error()}
-		}
-	}
-	if v := q.Get("to"); v != "" {
-		if req.To, err = store.ParseTime(v, now); err != nil {
-			return req, httpError{http.StatusBadRequest, "to: " + err.Error()}
-		}
-	}
-	if !req.From.IsZero() && !req.To.IsZero() && req.To.Before(req.From) {
-		return req, httpError{http.StatusBadRequest, "to: before from"}
+	if req.From, req.To, err = timeRange(q, s.opt.Now(), time.Time{}, time.Time{}); err != nil {
+		return req, err
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -42,6 +32,26 @@ func (s *Server) request(r *http.Request) (store.Request, error) {
 		req.Limit = n
 	}
 	return req, nil
+}
+
+// timeRange reads from and to (RFC 3339 or relative to now), defaulting
+// to from and to; a zero time is an open end.
+func timeRange(q url.Values, now, from, to time.Time) (time.Time, time.Time, error) {
+	var err error
+	if v := q.Get("from"); v != "" {
+		if from, err = store.ParseTime(v, now); err != nil {
+			return from, to, httpError{http.StatusBadRequest, "from: " + err.Error()}
+		}
+	}
+	if v := q.Get("to"); v != "" {
+		if to, err = store.ParseTime(v, now); err != nil {
+			return from, to, httpError{http.StatusBadRequest, "to: " + err.Error()}
+		}
+	}
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return from, to, httpError{http.StatusBadRequest, "to: before from"}
+	}
+	return from, to, nil
 }
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {

@@ -11,7 +11,6 @@ import (
 	"vigie/checks/history"
 	"vigie/checks/schedule"
 	"vigie/cmd/config"
-	"vigie/store"
 )
 
 // Checks is what the checks endpoints serve: the configured checks, their
@@ -113,26 +112,10 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// checkRange reads from and to (default: the last 24 hours).
+// checkRange reads from and to (default: the last def, up to now).
 func (s *Server) checkRange(r *http.Request, def time.Duration) (time.Time, time.Time, error) {
 	now := s.opt.Now()
-	from, to := now.Add(-def), now
-	var err error
-	q := r.URL.Query()
-	if v := q.Get("from"); v != "" {
-		if from, err = store.ParseTime(v, now); err != nil {
-			return from, to, httpError{http.StatusBadRequest, "from: " + err.Error()}
-		}
-	}
-	if v := q.Get("to"); v != "" {
-		if to, err = store.ParseTime(v, now); err != nil {
-			return from, to, httpError{http.StatusBadRequest, "to: " + err.Error()}
-		}
-	}
-	if to.Before(from) {
-		return from, to, httpError{http.StatusBadRequest, "to: before from"}
-	}
-	return from, to, nil
+	return timeRange(r.URL.Query(), now, now.Add(-def), now)
 }
 
 func (s *Server) checkRuns(w http.ResponseWriter, r *http.Request) error {

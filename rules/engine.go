@@ -294,14 +294,14 @@ func (e *Engine) Observe(recs []record.Record) {
 		sc.seen = make([]uint64, len(e.matchers))
 	}
 	// Record by record, so every query shares one split of the message,
-	// and only against the queries whose key the record meets.
+	// and only against the queries whose keys the record meets.
 	for i := range recs {
 		sc.words.Reset(&recs[i])
 		sc.gen++
 		try := func(js []int32) {
 			for _, j := range js {
 				if sc.seen[j] == sc.gen {
-					continue // a word the message holds twice
+					continue // filed under several keys the record meets
 				}
 				sc.seen[j] = sc.gen
 				if e.matchers[j].q.MatchWords(&sc.words) {
@@ -309,14 +309,7 @@ func (e *Engine) Observe(recs []record.Record) {
 				}
 			}
 		}
-		try(e.index.always)
-		try(e.index.app[recs[i].App])
-		try(e.index.host[recs[i].Host])
-		if len(e.index.word) > 0 {
-			for _, w := range sc.words.List() {
-				try(e.index.word[w])
-			}
-		}
+		e.index.candidates(&recs[i], &sc.words, try)
 	}
 	sc.words.Reset(nil)
 	for j, m := range e.matchers {
@@ -350,32 +343,6 @@ type observeScratch struct {
 	words query.Words
 	seen  []uint64 // per matcher: the record (gen) it was last tried on
 	gen   uint64
-}
-
-// matcherIndex files each query under its key (query.Key): a record is
-// tried against the queries of its app, its host and its words, and those
-// without a key.
-type matcherIndex struct {
-	app, host, word map[string][]int32
-	always          []int32
-}
-
-func indexMatchers(ms []*matcher) matcherIndex {
-	ix := matcherIndex{app: map[string][]int32{}, host: map[string][]int32{}, word: map[string][]int32{}}
-	for j, m := range ms {
-		k := m.q.Key()
-		switch k.Field {
-		case "app":
-			ix.app[k.Value] = append(ix.app[k.Value], int32(j))
-		case "host":
-			ix.host[k.Value] = append(ix.host[k.Value], int32(j))
-		case "word":
-			ix.word[k.Value] = append(ix.word[k.Value], int32(j))
-		default:
-			ix.always = append(ix.always, int32(j))
-		}
-	}
-	return ix
 }
 
 // ObserveRun takes the result of a check run (the scheduler calls it after

@@ -136,6 +136,10 @@ func globMatch(parts []string, s string) bool {
 	return strings.HasSuffix(s, last)
 }
 
+// pow10 are the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
 // numeric is the guard the SQL applies before comparing a field as a number
 // (see numSQL): after leading signs and dots comes a digit. It keeps "n/a"
 // from counting as 0, which CAST would make it.
@@ -202,7 +206,13 @@ func castReal(v string) float64 {
 		d += sign * exp
 	}
 	f := 0.0
-	if s != 0 {
+	switch {
+	case s == 0:
+	case s < 1<<53 && d == 0:
+		f = float64(s) // exact: most fields are small integers
+	case s < 1<<53 && -22 <= d && d < 0:
+		f = float64(s) / pow10[-d] // both exact, so one rounding: the correct one
+	default:
 		// s·10^d correctly rounded, as sqlite3Fp10Convert2 computes it.
 		f, _ = strconv.ParseFloat(strconv.FormatUint(s, 10)+"e"+strconv.Itoa(d), 64)
 	}

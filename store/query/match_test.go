@@ -1,6 +1,8 @@
 package query
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"vigie/record"
@@ -63,6 +65,34 @@ func TestCastReal(t *testing.T) {
 			t.Errorf("castReal(%q) = %v, want %v", in, got, want)
 		}
 	}
+}
+
+// FuzzCastRealIsCorrectlyRounded: a plain decimal of at most 18 digits
+// (where SQLite keeps every digit) reads as the nearest float64, on the
+// exact fast paths and the slow one alike.
+func FuzzCastRealIsCorrectlyRounded(f *testing.F) {
+	for _, s := range []string{"1500", "12.5", "0.1", "-9007199254740993", "123456789012.345678", "1.25e-3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		digits := 0
+		for i, c := range s {
+			switch {
+			case '0' <= c && c <= '9':
+				digits++
+			case c == '.' || c == 'e' || c == 'E' || (c == '-' || c == '+') && (i == 0 || s[i-1]|0x20 == 'e'):
+			default:
+				return
+			}
+		}
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil || digits > 18 || strings.Count(s, ".") > 1 {
+			return
+		}
+		if got := castReal(s); got != want {
+			t.Fatalf("castReal(%q) = %v, want %v", s, got, want)
+		}
+	})
 }
 
 // One Words reused across records splits each as words does, and a record

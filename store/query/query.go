@@ -72,22 +72,7 @@ func columnSQL(name string) string {
 }
 
 func (n *node) field(r *record.Record) (string, bool) {
-	if !n.column {
-		v, ok := r.Fields[n.name]
-		return v, ok
-	}
-	switch n.name {
-	case "host":
-		return r.Host, true
-	case "app":
-		return r.App, true
-	case "procid":
-		return r.ProcID, true
-	case "msgid":
-		return r.MsgID, true
-	default:
-		return r.Source, true
-	}
+	return Field{n.name, n.column}.Get(r)
 }
 
 // String returns the canonical form of the query: explicit AND, NOT instead

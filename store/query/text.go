@@ -124,7 +124,21 @@ func foldOf(r rune) rune {
 // end offset of each to ends: words without a string per word.
 func appendWords(buf []byte, ends []int, s string) ([]byte, []int) {
 	in := false
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		// ASCII, most of any log, byte by byte: no rune decoding.
+		if b := s[i]; b < utf8.RuneSelf {
+			i++
+			if runeClass(rune(b)) == wordRune {
+				buf = append(buf, asciiFold[b])
+				in = true
+			} else if in {
+				ends = append(ends, len(buf))
+				in = false
+			}
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
 		switch c := runeClass(r); {
 		case c == wordRune:
 			in = true

@@ -211,9 +211,11 @@ type fileFigures struct {
 }
 
 type fileRun struct {
-	Run     int          `json:"run"`
-	Agent   fileFigures  `json:"agent"`
-	Rsyslog *fileFigures `json:"rsyslog,omitempty"`
+	Run   int         `json:"run"`
+	Agent fileFigures `json:"agent"`
+	// AgentAlone is the agent shipping to the receiver, which stores nothing.
+	AgentAlone *fileFigures `json:"agent_alone,omitempty"`
+	Rsyslog    *fileFigures `json:"rsyslog,omitempty"`
 }
 
 type agentResults struct {
@@ -258,6 +260,13 @@ func runAgentScenario(ctx context.Context, opt options, runDir string, peer bool
 		fr.Agent = runAgentVigie(ctx, opt, dir, lf)
 		cleanup(opt, filepath.Join(dir, "data"), filepath.Join(dir, "state"))
 		logFileRun("vigie-agent", r, fr.Agent)
+		if ctx.Err() == nil {
+			dir := filepath.Join(runDir, fmt.Sprintf("agent-alone-run%d", r))
+			f := runAgentReceiver(ctx, opt, dir, lf)
+			fr.AgentAlone = &f
+			cleanup(opt, filepath.Join(dir, "state"))
+			logFileRun("vigie-agent → receiver", r, f)
+		}
 		if peer && ctx.Err() == nil {
 			dir := filepath.Join(runDir, fmt.Sprintf("rsyslog-imfile-run%d", r))
 			f := runImfile(ctx, opt, dir, lf)

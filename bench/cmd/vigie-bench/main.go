@@ -117,6 +117,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 }
 
 func main() {
+	if spec := os.Getenv(receiverEnv); spec != "" {
+		fmt.Fprintln(os.Stderr, "vigie-bench receiver:", receiverMain(spec))
+		os.Exit(1)
+	}
 	opt, err := parseFlags(os.Args[1:], os.Stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {

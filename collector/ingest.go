@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -60,6 +62,8 @@ const (
 type ingest struct {
 	cfg IngestConfig
 	m   ingestMetrics
+	// Reused between requests: gunzippers and line buffers.
+	gzips, lines sync.Pool
 }
 
 type ingestMetrics struct {
@@ -162,20 +166,23 @@ func (h *ingest) serve(r *http.Request) (int, bool, *ingestError) {
 			return 0, false, &ingestError{http.StatusBadRequest, fmt.Sprintf("X-Vigie-Window: a number of batches in flight from 1 to %d", MaxAgentWindow)}
 		}
 	}
-	body := io.Reader(http.MaxBytesReader(nil, r.Body, h.cfg.MaxBody))
+	wire := &wireCounter{r: http.MaxBytesReader(nil, r.Body, h.cfg.MaxBody)}
+	size := sizer{wire: wire, total: r.ContentLength}
+	body := io.Reader(wire)
 	switch enc := r.Header.Get("Content-Encoding"); enc {
 	case "", "identity":
 	case "gzip":
-		zr, err := gzip.NewReader(body)
+		g, err := h.gunzip(wire)
 		if err != nil {
 			return 0, false, &ingestError{http.StatusBadRequest, "body: not gzip: " + err.Error()}
 		}
-		defer zr.Close()
-		body = &limitedReader{r: zr, n: h.cfg.MaxDecoded}
+		defer h.gzips.Put(g)
+		size.ahead = g.in
+		body = &limitedReader{r: g.zr, n: h.cfg.MaxDecoded}
 	default:
 		return 0, false, &ingestError{http.StatusUnsupportedMediaType, "Content-Encoding " + enc + ": only gzip"}
 	}
-	recs, ie := h.decode(body, agent, remoteIP(r))
+	recs, ie := h.decode(body, size, agent, remoteIP(r))
 	if ie != nil {
 		return 0, false, ie
 	}
@@ -188,6 +195,31 @@ func (h *ingest) serve(r *http.Request) (int, bool, *ingestError) {
 		h.m.records.Add(float64(len(recs)))
 	}
 	return len(recs), dup, nil
+}
+
+// gunzipper is a gzip reader and the buffer it reads the body through,
+// kept for the next request (a gzip reader's tables cost as much to make
+// as a small batch to decode). The buffer also tells how much of the body
+// read is not decompressed yet.
+type gunzipper struct {
+	in *bufio.Reader
+	zr *gzip.Reader
+}
+
+// gunzip starts decompressing body, with a gunzipper used before when
+// there is one.
+func (h *ingest) gunzip(body io.Reader) (*gunzipper, error) {
+	g, _ := h.gzips.Get().(*gunzipper)
+	if g == nil {
+		g = &gunzipper{in: bufio.NewReaderSize(body, 16<<10), zr: new(gzip.Reader)}
+	} else {
+		g.in.Reset(body)
+	}
+	if err := g.zr.Reset(g.in); err != nil {
+		h.gzips.Put(g)
+		return nil, err
+	}
+	return g, nil
 }
 
 var errTooLarge = errors.New("too large")
@@ -214,19 +246,32 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 // decode reads NDJSON records. A line that is not a record is kept raw with
 // fields.parse_error, like an unparseable syslog message: the batch as a
 // whole is refused only when it is too large or unreadable.
-func (h *ingest) decode(body io.Reader, agent, ip string) ([]record.Record, *ingestError) {
-	br := bufio.NewReaderSize(body, 64<<10)
+func (h *ingest) decode(body io.Reader, size sizer, agent, ip string) ([]record.Record, *ingestError) {
+	br, _ := h.lines.Get().(*bufio.Reader)
+	if br == nil {
+		br = bufio.NewReaderSize(body, 64<<10)
+	} else {
+		br.Reset(body)
+	}
+	defer func() { br.Reset(nil); h.lines.Put(br) }()
+	var recs []record.Record
+	var used int64 // bytes of the decoded body the records came from
 	now := time.Now().UTC()
 	source := "agent/" + agent + " " + ip
-	var recs []record.Record
+	var dec record.Decoder
 	for lineNo := 1; ; lineNo++ {
 		line, err := readLine(br, maxIngestLine)
 		if len(bytes.TrimSpace(line)) > 0 {
 			if len(recs) == h.cfg.MaxRecords {
 				return nil, &ingestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("more than %d records in one batch", h.cfg.MaxRecords)}
 			}
-			recs = append(recs, h.record(line, now, source))
+			if len(recs) == cap(recs) {
+				recs = slices.Grow(recs, grownCap(len(recs), size.guess(len(recs), used, br.Buffered()), h.cfg.MaxRecords)-len(recs))
+			}
+			recs = append(recs, record.Record{})
+			h.record(&recs[len(recs)-1], &dec, line, now, source)
 		}
+		used += int64(len(line)) + 1
 		if err == io.EOF {
 			return recs, nil
 		}
@@ -238,6 +283,57 @@ func (h *ingest) decode(body io.Reader, agent, ip string) ([]record.Record, *ing
 			return nil, &ingestError{http.StatusBadRequest, fmt.Sprintf("body: line %d: %v", lineNo, err)}
 		}
 	}
+}
+
+// wireCounter counts the bytes of the body read as sent.
+type wireCounter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *wireCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// sizer estimates how many records a batch holds from how much of its body
+// has been read, so that the records are allocated about once: growing the
+// slice record by record allocated, copied and cleared three times its
+// final size, the largest allocation on the ingest path.
+type sizer struct {
+	wire  *wireCounter
+	ahead *bufio.Reader // holds what was read but not decompressed; nil if not gzipped
+	total int64         // the body's length as sent (Content-Length); -1 unknown
+}
+
+// guess is the number of records expected in the whole body after n came
+// from used bytes of it, with buffered bytes decoded but not read yet; 0
+// when it cannot tell.
+func (s sizer) guess(n int, used int64, buffered int) int {
+	read := s.wire.n
+	if s.ahead != nil {
+		read -= int64(s.ahead.Buffered())
+	}
+	if s.total <= 0 || read <= 0 || used <= 0 {
+		return 0
+	}
+	// Records per decoded byte, times decoded bytes per byte sent, times
+	// the bytes sent.
+	perByte := float64(n) / float64(used)
+	ratio := float64(used+int64(buffered)) / float64(read)
+	return int(min(perByte*ratio*float64(s.total), 1<<30))
+}
+
+// grownCap is the capacity for a full slice of n records: a guess once it
+// is worth trusting (a thousand records in, little is still buffered),
+// with room for its error, else doubling; never over limit.
+func grownCap(n, guess, limit int) int {
+	next := max(2*n, 256)
+	if n >= 1024 && guess > 0 {
+		next = max(guess+guess/16+64, n+n/4)
+	}
+	return min(next, limit)
 }
 
 // readLine returns the next line without its newline; a line longer than
@@ -259,11 +355,11 @@ func readLine(br *bufio.Reader, max int) ([]byte, error) {
 	return bytes.TrimRight(line, "\r\n"), err
 }
 
-func (h *ingest) record(line []byte, now time.Time, source string) record.Record {
-	var r record.Record
-	if err := record.UnmarshalJSONFast(line, &r); err != nil {
+// record decodes one line into r, which is zero.
+func (h *ingest) record(r *record.Record, dec *record.Decoder, line []byte, now time.Time, source string) {
+	if err := dec.Decode(line, r); err != nil {
 		h.m.invalid.Inc()
-		r = record.Record{Time: now, Facility: record.FacUser, Severity: record.SevNotice,
+		*r = record.Record{Time: now, Facility: record.FacUser, Severity: record.SevNotice,
 			Message: strings.ToValidUTF8(string(line), "\uFFFD")}
 		r.SetField(record.FieldParseError, "agent: not a JSON record: "+err.Error())
 	}
@@ -304,7 +400,6 @@ func (h *ingest) record(line []byte, now time.Time, source string) record.Record
 		h.m.truncated.Inc()
 		r.SetField(record.FieldTruncated, "true")
 	}
-	return r
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.

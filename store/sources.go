@@ -48,12 +48,14 @@ func (ss *sources) count(recs []record.Record) {
 		first, received time.Time
 	}
 	local := map[string]*tally{}
+	var t *tally // the previous record's: a batch mostly has one sender
 	for i := range recs {
 		r := &recs[i]
-		t := local[r.Source]
-		if t == nil {
-			t = &tally{}
-			local[r.Source] = t
+		if t == nil || r.Source != recs[i-1].Source {
+			if t = local[r.Source]; t == nil {
+				t = &tally{}
+				local[r.Source] = t
+			}
 		}
 		if t.n == 0 || r.Received.Before(t.first) {
 			t.first = r.Received

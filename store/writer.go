@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -99,6 +100,9 @@ type writer struct {
 	// millisecond costs one map lookup instead of a failed insert.
 	next map[int64]int64
 	buf  []byte
+	// dayOf and byDay group a commit's records by partition; kept from
+	// commit to commit, as a commit may hold 20,000 records.
+	dayOf, byDay []int
 }
 
 func newWriter(s *Store, shard int) *writer {
@@ -214,21 +218,36 @@ func (w *writer) write(recs []record.Record, marks []agentMark) error {
 	if len(w.next) > 1<<16 {
 		clear(w.next)
 	}
-	// Group by partition without reordering within one.
-	byDay := make(map[int64][]int, 1)
+	// Group by partition without reordering within one: the day of each
+	// record, then a counting sort of their indexes by day.
+	w.dayOf = slices.Grow(w.dayOf[:0], len(recs))[:len(recs)]
 	dayIndex := make(map[int64]int, 1)
 	var days []int64
-	dayOfRec := make([]int, len(recs)) // index into days
+	cur := -1 // the previous record's day, as an index into days
 	for i := range recs {
 		d := placeMs(recs[i].Time, recs[i].Received) / dayMs
-		k, ok := dayIndex[d]
-		if !ok {
-			k = len(days)
-			dayIndex[d] = k
-			days = append(days, d)
+		if cur < 0 || days[cur] != d { // neighbours mostly share their day
+			var ok bool
+			if cur, ok = dayIndex[d]; !ok {
+				cur = len(days)
+				dayIndex[d] = cur
+				days = append(days, d)
+			}
 		}
-		byDay[d] = append(byDay[d], i)
-		dayOfRec[i] = k
+		w.dayOf[i] = cur
+	}
+	starts := make([]int, len(days)+1) // day k's records: byDay[starts[k]:starts[k+1]]
+	for _, k := range w.dayOf {
+		starts[k+1]++
+	}
+	for k := range days {
+		starts[k+1] += starts[k]
+	}
+	fill := slices.Clone(starts[:len(days)])
+	w.byDay = slices.Grow(w.byDay[:0], len(recs))[:len(recs)]
+	for i, k := range w.dayOf {
+		w.byDay[fill[k]] = i
+		fill[k]++
 	}
 	// A batch's mark goes with the last of its transactions: a crash between
 	// two leaves it unmarked, so the agent resends (doubles, never losses).
@@ -236,14 +255,14 @@ func (w *writer) write(recs []record.Record, marks []agentMark) error {
 	for _, m := range marks {
 		last := 0
 		for i := m.from; i < m.to; i++ {
-			last = max(last, dayOfRec[i])
+			last = max(last, w.dayOf[i])
 		}
 		if m.from < m.to {
 			marksOf[last] = append(marksOf[last], m)
 		}
 	}
 	for i, d := range days {
-		if err := w.writeDay(d, recs, byDay[d], marksOf[i]); err != nil {
+		if err := w.writeDay(d, recs, w.byDay[starts[i]:starts[i+1]], marksOf[i]); err != nil {
 			return err
 		}
 	}
@@ -328,17 +347,26 @@ func (w *writer) insert(sc *sqlite3.SQLiteConn, recs []record.Record, idx []int,
 		sanitize(r)
 		ms := placeMs(r.Time, r.Received)
 		id := w.candidate(ms, assigned)
-		var fields driver.Value
+		args[0].Value = id
+		setInt(&args[1], r.Time.UnixMicro())
+		setInt(&args[2], r.Received.UnixMicro())
+		setText(&args[3], r.Host)
+		setText(&args[4], r.App)
+		setText(&args[5], r.ProcID)
+		setText(&args[6], r.MsgID)
+		setInt(&args[7], int64(r.Facility))
+		setInt(&args[8], int64(r.Severity))
+		setText(&args[9], r.Source)
+		setText(&args[10], r.Message)
 		if len(r.Fields) > 0 {
 			w.buf = appendFieldsJSON(w.buf[:0], r.Fields)
-			fields = string(w.buf)
-		}
-		values := [12]driver.Value{id, r.Time.UnixMicro(), r.Received.UnixMicro(), r.Host, r.App, r.ProcID, r.MsgID,
-			int64(r.Facility), int64(r.Severity), r.Source, r.Message, fields}
-		for {
-			for k, v := range values {
-				args[k].Value = v
+			if p, ok := args[11].Value.(string); !ok || p != string(w.buf) {
+				args[11].Value = string(w.buf)
 			}
+		} else {
+			args[11].Value = nil
+		}
+		for {
 			res, err := ins.ExecContext(ctx, args)
 			if err != nil {
 				return fmt.Errorf("insert: %w", err)
@@ -350,14 +378,15 @@ func (w *writer) insert(sc *sqlite3.SQLiteConn, recs []record.Record, idx []int,
 			if id, err = w.freeID(ctx, top, id); err != nil {
 				return err
 			}
-			values[0] = id
+			args[0].Value = id
 		}
 		// Keyed by the record's own millisecond even when a crowded one
 		// spilled into the next: its following records go on from here
 		// instead of colliding, one query each, all the way.
 		assigned[ms] = id + slotStep
 		if r.Message != "" {
-			ftsArgs[0].Value, ftsArgs[1].Value = id, r.Message
+			// The boxes already made for the row: no new allocation.
+			ftsArgs[0].Value, ftsArgs[1].Value = args[0].Value, args[10].Value
 			if _, err := fts.ExecContext(ctx, ftsArgs); err != nil {
 				return fmt.Errorf("index: %w", err)
 			}
@@ -374,6 +403,21 @@ func (w *writer) insert(sc *sqlite3.SQLiteConn, recs []record.Record, idx []int,
 		w.next[ms] = id
 	}
 	return nil
+}
+
+// setText and setInt keep the previous record's value when it is the same:
+// making a driver.Value of a string or a large integer allocates, and
+// neighbouring records mostly share host, app, source and receive time.
+func setText(a *driver.NamedValue, s string) {
+	if p, ok := a.Value.(string); !ok || p != s {
+		a.Value = s
+	}
+}
+
+func setInt(a *driver.NamedValue, n int64) {
+	if p, ok := a.Value.(int64); !ok || p != n {
+		a.Value = n
+	}
 }
 
 func insertMarks(ctx context.Context, sc *sqlite3.SQLiteConn, marks []agentMark) error {

@@ -3,7 +3,10 @@ package ui
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -171,5 +174,125 @@ func TestIngestWindowHeader(t *testing.T) {
 		if resp.StatusCode != c.want || (c.want == 400 && !strings.Contains(string(raw), "X-Vigie-Window")) {
 			t.Errorf("window %s: %d %s, want %d", c.window, resp.StatusCode, raw, c.want)
 		}
+	}
+}
+
+// One batch mixing what the fast decoder reads, what it leaves to
+// encoding/json and what is no record at all: each record comes back with
+// its own values, none of its neighbour's.
+func TestIngestMixedBatchKeepsEachRecord(t *testing.T) {
+	ts, _ := newTestServer(t)
+	body := []byte(`{"time":"2026-11-22T11:00:00Z","host":"erp1","app":"odoo","severity":3,"message":"mixed one \"quoted\" é","fields":{"db":"Specibike","pid":"4711"}}
+{"time":"2026-11-22T11:00:01Z","Host":"erp2","app":"odoo","message":"mixed two by encoding/json"}
+{"time":"2026-11-22T11:00:02Z","host":"erp1","message":"mixed three
+{"time":"2026-11-22T11:00:03Z","host":"erp3","app":"cron","severity":9,"message":"mixed four"}
+{"time":"2026-11-22T11:00:04Z","host":"erp1","app":"odoo","message":"mixed five \u00e9\ud83d\ude00","fields":{"db":"Other"}}
+`)
+	code, out := postBatch(t, ts, agentToken, "erp1", "1", body, true)
+	if code != 200 || out["accepted"] != float64(5) {
+		t.Fatalf("%d %v", code, out)
+	}
+	var res struct{ Records []record.Record }
+	get(t, ts, "/api/v1/search?q=mixed&limit=10", testToken, &res)
+	got := map[string]record.Record{}
+	for _, r := range res.Records {
+		got[r.Message] = r
+	}
+	for msg, want := range map[string]struct {
+		host, app string
+		sev       int
+		fields    string
+	}{
+		"mixed one \"quoted\" é":     {"erp1", "odoo", 3, "map[db:Specibike pid:4711]"},
+		"mixed two by encoding/json": {"erp2", "odoo", 0, "map[]"},
+		"mixed four":                 {"erp3", "cron", 5, "map[ingest_note:severity 9 / facility 0 out of range, stored as notice/user]"},
+		"mixed five é😀":              {"erp1", "odoo", 0, "map[db:Other]"},
+		`{"time":"2026-11-22T11:00:02Z","host":"erp1","message":"mixed three`: {"", "", 5, "map[parse_error:agent: not a JSON record: unexpected end of JSON input]"},
+	} {
+		r, ok := got[msg]
+		if !ok {
+			t.Errorf("%q not stored; got %d records", msg, len(res.Records))
+			continue
+		}
+		if r.Host != want.host || r.App != want.app || r.Severity != want.sev || fmt.Sprint(r.Fields) != want.fields {
+			t.Errorf("%q: host %q app %q severity %d fields %v, want %+v", msg, r.Host, r.App, r.Severity, r.Fields, want)
+		}
+	}
+}
+
+func TestIngestBodyLimits(t *testing.T) {
+	ts, _ := newTestServer(t, func(o *Options) { o.Ingest.MaxBody, o.Ingest.MaxRecords = 4<<10, 3 })
+	line := `{"message":"limit"}` + "\n"
+	noise := make([]byte, 8<<10) // hex of it compresses to about 8 KiB
+	rand.Read(noise)
+	for _, c := range []struct {
+		name string
+		body string
+		gz   bool
+		want int
+		msg  string
+	}{
+		{"three records", strings.Repeat(line, 3), false, 200, ""},
+		{"four records", strings.Repeat(line, 4), true, 413, "more than 3 records"},
+		{"body over MaxBody as sent", strings.Repeat(" ", 5<<10) + line, false, 413, "size limit"},
+		{"gzipped body under MaxBody", strings.Repeat(" ", 64<<10) + line, true, 200, ""},
+		{"gzipped body over MaxBody", `{"message":"` + hex.EncodeToString(noise) + `"}` + "\n", true, 413, "size limit"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out := postBatch(t, ts, agentToken, "erp1", "1", []byte(c.body), c.gz)
+			if code != c.want || (c.msg != "" && !strings.Contains(fmt.Sprint(out["error"]), c.msg)) {
+				t.Errorf("%d %v, want %d %q", code, out, c.want, c.msg)
+			}
+		})
+	}
+}
+
+// The gzip readers and line buffers are reused between requests: a broken
+// body must not leave anything behind for the next one.
+func TestIngestReusedReadersStartClean(t *testing.T) {
+	ts, _ := newTestServer(t)
+	gz := func(s string) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write([]byte(s))
+		zw.Close()
+		return b.Bytes()
+	}
+	truncated := gz(strings.Repeat(`{"message":"reuse lost"}`+"\n", 1000))
+	truncated = truncated[:len(truncated)/2]
+	steps := []struct {
+		body []byte
+		want int
+	}{
+		{gz(`{"message":"reuse one"}` + "\n"), 200},
+		{[]byte("not gzip at all"), 400},
+		{truncated, 400},
+		{gz(`{"message":"reuse two"}` + "\n" + `{"message":"reuse three"}`), 200},
+		{truncated, 400},
+		{gz(`{"message":"reuse four"}`), 200},
+	}
+	for i, st := range steps {
+		req, _ := http.NewRequest("POST", ts.URL+"/api/v1/ingest", bytes.NewReader(st.body))
+		req.Header.Set("Authorization", "Bearer "+agentToken)
+		req.Header.Set("X-Vigie-Agent", "erp1")
+		req.Header.Set("X-Vigie-Batch", fmt.Sprint(i+1))
+		req.Header.Set("Content-Encoding", "gzip")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != st.want {
+			t.Fatalf("step %d: %d, want %d", i, resp.StatusCode, st.want)
+		}
+	}
+	var res struct{ Records []record.Record }
+	get(t, ts, "/api/v1/search?q=reuse&limit=100", testToken, &res)
+	var msgs []string
+	for _, r := range res.Records {
+		msgs = append(msgs, r.Message)
+	}
+	if fmt.Sprint(msgs) != "[reuse four reuse three reuse two reuse one]" {
+		t.Errorf("stored %q", msgs)
 	}
 }

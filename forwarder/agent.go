@@ -25,15 +25,6 @@ import (
 	"vigie/record"
 )
 
-// Batches are sealed at whichever comes first. Batches are sent one after
-// the other (the collector's dedupe relies on their order), each waiting for
-// its commit: large batches keep that round trip from bounding throughput.
-const (
-	batchRecords = 5_000
-	batchBytes   = 2 << 20
-	batchAge     = time.Second
-)
-
 // Agent reads the configured sources and ships their records.
 //
 // Delivery: a batch is written to the spool, with the positions it covers,
@@ -82,15 +73,11 @@ func New(cfg *config.Agent, logger *slog.Logger, reg prometheus.Registerer) (*Ag
 // fileSource is a file source with what it needs to make records.
 type fileSource struct {
 	cfg     config.AgentSource
+	src     string // the tailer's source name, which its lines carry
 	tailer  *tail.Tailer
 	format  record.Format
 	rule    multiline.Rule
 	joiners map[string]*joinState // by file key
-}
-
-type joinState struct {
-	j    *multiline.Joiner
-	path string
 }
 
 // Run reads and ships until ctx ends. What is spooled when it returns is
@@ -130,7 +117,8 @@ func (a *Agent) Run(ctx context.Context) error {
 		wg.Go(func() { errc <- s(runCtx) })
 	}
 
-	lines := make(chan tail.Line, 4096)
+	// Batches of lines (one per read, ~64 KiB): 16 of them bound what waits.
+	lines := make(chan []tail.Line, 16)
 	events := make(chan eventlog.Event, 1024)
 	files := map[string]*fileSource{}
 	var tailers []*tail.Tailer
@@ -142,7 +130,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("sources[%d]: %w", i, err)
 			}
-			files[fs.name()] = fs
+			files[fs.src] = fs
 			tailers = append(tailers, fs.tailer)
 			wg.Go(func() { errc <- fs.tailer.Run(runCtx, lines) })
 		case "eventlog":
@@ -151,8 +139,12 @@ func (a *Agent) Run(ctx context.Context) error {
 			wg.Go(func() { errc <- eventlog.Run(runCtx, ec, marks.all(), events, a.log) })
 		}
 	}
-	b := &builder{a: a, files: files, marks: marks, spools: spools, started: time.Now()}
+	b := newBuilder(a, files, marks, spools)
 	loopErr := b.loop(runCtx, lines, events, errc)
+	// Every sealed batch spooled and acknowledged before the sources stop.
+	if err := b.finish(); err != nil && !errors.Is(loopErr, err) {
+		loopErr = errors.Join(loopErr, err)
+	}
 	cancel()
 	wg.Wait()
 	// What was read but not sealed is not lost: its positions did not move.
@@ -187,11 +179,8 @@ func (a *Agent) newFileSource(sc config.AgentSource, pos *positions.File) (*file
 	if err != nil {
 		return nil, err
 	}
-	return &fileSource{cfg: sc, tailer: t, format: f, rule: rule, joiners: map[string]*joinState{}}, nil
+	return &fileSource{cfg: sc, src: strings.Join(sc.Paths, ","), tailer: t, format: f, rule: rule, joiners: map[string]*joinState{}}, nil
 }
-
-// name is the tailer's source name, which its lines carry.
-func (fs *fileSource) name() string { return strings.Join(fs.cfg.Paths, ",") }
 
 // appFromPaths names plain files' records after the file: backup.log → backup.
 func appFromPaths(paths []string) string {
@@ -270,153 +259,4 @@ func restoreCheckpoint(pos *positions.File, marks *bookmarks, cp map[string]stri
 			marks.set(k[len(eventCheckpoint):], v)
 		}
 	}
-}
-
-// builder turns lines and events into records and spooled batches.
-type builder struct {
-	a       *Agent
-	files   map[string]*fileSource
-	marks   *bookmarks
-	spools  []*spool.Spool
-	started time.Time
-
-	buf        []byte
-	count      int
-	opened     time.Time
-	checkpoint map[string]string
-	acks       []ack
-}
-
-type ack struct {
-	t      *tail.Tailer
-	key    string
-	offset int64
-}
-
-func (b *builder) loop(ctx context.Context, lines <-chan tail.Line, events <-chan eventlog.Event, errc <-chan error) error {
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return b.seal()
-		case err := <-errc:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				// What was read is spooled before stopping: it is not lost.
-				return errors.Join(err, b.seal())
-			}
-		case l := <-lines:
-			b.a.m.lines.Inc()
-			if err := b.line(l); err != nil {
-				return err
-			}
-		case ev := <-events:
-			b.a.m.lines.Inc()
-			if err := b.add(ev.Record, eventCheckpoint+ev.Channel, ev.Bookmark, ack{}); err != nil {
-				return err
-			}
-		case now := <-tick.C:
-			if err := b.flushDue(now); err != nil {
-				return err
-			}
-			if b.count > 0 && now.Sub(b.opened) >= batchAge {
-				if err := b.seal(); err != nil {
-					return err
-				}
-			}
-		}
-	}
-}
-
-func (b *builder) line(l tail.Line) error {
-	fs := b.files[l.Source]
-	if fs == nil {
-		return fmt.Errorf("agent: a line from unknown source %q", l.Source)
-	}
-	js := fs.joiners[l.Key]
-	if js == nil {
-		js = &joinState{j: multiline.New(fs.rule)}
-		fs.joiners[l.Key] = js
-	}
-	js.path = l.Path
-	done, ok := js.j.Add(l.Text, l.Offset, time.Now())
-	if l.Truncated {
-		b.a.m.truncated.Inc()
-	}
-	if !ok {
-		return nil
-	}
-	return b.record(fs, l.Key, js.path, done)
-}
-
-// flushDue takes the records no line has followed for their timeout: the
-// last record of a quiet file.
-func (b *builder) flushDue(now time.Time) error {
-	for _, fs := range b.files {
-		for key, js := range fs.joiners {
-			if !js.j.Due(now) {
-				continue
-			}
-			r, _ := js.j.Flush()
-			if err := b.record(fs, key, js.path, r); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (b *builder) record(fs *fileSource, key, path string, jr multiline.Record) error {
-	rec := fs.format.Parse(jr.Text, time.Now())
-	rec.SetField("file", path)
-	if jr.Truncated {
-		rec.SetField(record.FieldTruncated, "true")
-		b.a.m.truncated.Inc()
-	}
-	return b.add(rec, fileCheckpoint+key, strconv.FormatInt(jr.Offset, 10), ack{t: fs.tailer, key: key, offset: jr.Offset})
-}
-
-// add appends a record to the open batch; the checkpoint says where its
-// source may resume once the batch is spooled.
-func (b *builder) add(rec record.Record, cpKey, cpValue string, a ack) error {
-	if b.count == 0 {
-		b.opened = time.Now()
-		b.checkpoint = map[string]string{}
-	}
-	b.buf = append(rec.AppendJSON(b.buf), '\n')
-	b.count++
-	b.checkpoint[cpKey] = cpValue
-	if a.t != nil {
-		b.acks = append(b.acks, a)
-	}
-	if b.count >= batchRecords || len(b.buf) >= batchBytes {
-		return b.seal()
-	}
-	return nil
-}
-
-// seal spools the open batch, then lets the sources move on.
-func (b *builder) seal() error {
-	if b.count == 0 {
-		return nil
-	}
-	for _, sp := range b.spools {
-		if _, err := sp.Append(spool.Batch{Records: b.buf, Count: b.count, Checkpoint: b.checkpoint}); err != nil {
-			return fmt.Errorf("agent: spool: %w", err)
-		}
-	}
-	b.a.m.records.Add(float64(b.count))
-	for _, a := range b.acks {
-		a.t.Ack(a.key, a.offset)
-	}
-	for k, v := range b.checkpoint {
-		if ch, ok := strings.CutPrefix(k, eventCheckpoint); ok {
-			b.marks.set(ch, v)
-		}
-	}
-	if err := b.marks.save(); err != nil {
-		return err
-	}
-	b.buf, b.count, b.checkpoint, b.acks = nil, 0, nil, b.acks[:0]
-	return nil
 }

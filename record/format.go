@@ -2,9 +2,7 @@ package record
 
 import (
 	"fmt"
-	"math"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -117,11 +115,18 @@ func newBase(opt FormatOptions, app string) fileBase {
 // that is not UTF-8 is read as Windows-1252 (like ParseSyslog) with
 // fields.charset set.
 func (b *fileBase) begin(rec []byte, received time.Time) (Record, string) {
+	var p parsed
+	s := b.start(&p, rec, received)
+	return p.record(), s
+}
+
+// start is begin for a parser that fills a parsed.
+func (b *fileBase) start(p *parsed, rec []byte, received time.Time) string {
 	if received.IsZero() {
 		received = time.Now()
 	}
 	received = received.UTC()
-	r := Record{
+	p.Record = Record{
 		Time:     received,
 		Received: received,
 		Host:     b.host,
@@ -129,22 +134,96 @@ func (b *fileBase) begin(rec []byte, received time.Time) (Record, string) {
 		Facility: FacUser,
 		Severity: SevNotice,
 	}
+	p.n, p.more = 0, nil
 	if !utf8.Valid(rec) {
 		rec = decodeCP1252(rec)
-		r.SetField(FieldCharset, "windows-1252")
+		p.SetField(FieldCharset, "windows-1252")
 	}
 	s := string(rec)
 	if strings.IndexByte(s, '\r') >= 0 {
 		s = strings.ReplaceAll(s, "\r\n", "\n")
 	}
-	s = strings.TrimRight(s, "\r\n")
-	return r, s
+	return strings.TrimRight(s, "\r\n")
 }
 
 // raw keeps text as the message of an unreadable record.
 func raw(r *Record, text, reason string) {
 	r.Message = text
 	r.SetField(FieldParseError, reason)
+}
+
+// Field is one entry of Record.Fields.
+type Field struct{ Key, Value string }
+
+// parsed is a Record being parsed. Its fields go to a list rather than to
+// the Record's map: the agent writes them out at once (AppendRecordJSON),
+// and a dozen map assignments per line, with the map's allocations, cost
+// more than the rest of the parse.
+type parsed struct {
+	Record // Fields stays nil: SetField below shadows Record's
+	// The fields in the order set, a later key winning over an earlier one:
+	// the first ones in arr (no allocation; a slice of arr stored in p would
+	// send p to the heap), the others in more.
+	arr  [16]Field
+	n    int
+	more []Field
+}
+
+// SetField sets a field; a key set again replaces the earlier value.
+func (p *parsed) SetField(k, v string) {
+	if p.n < len(p.arr) {
+		p.arr[p.n] = Field{k, v}
+		p.n++
+		return
+	}
+	p.more = append(p.more, Field{k, v})
+}
+
+// list returns the fields in the order set.
+func (p *parsed) list() []Field {
+	if len(p.more) == 0 {
+		return p.arr[:p.n]
+	}
+	return append(append(make([]Field, 0, p.n+len(p.more)), p.arr[:p.n]...), p.more...)
+}
+
+// raw keeps text as the message of an unreadable record.
+func (p *parsed) raw(text, reason string) {
+	p.Message = text
+	p.SetField(FieldParseError, reason)
+}
+
+// record returns the Record with its fields in the map.
+func (p *parsed) record() Record {
+	r := p.Record
+	if fs := p.list(); len(fs) > 0 {
+		r.Fields = make(map[string]string, len(fs))
+		for _, f := range fs {
+			r.Fields[f.Key] = f.Value
+		}
+	}
+	return r
+}
+
+// appendJSON writes what p.record().AppendJSON would, extra's fields set
+// after p's own.
+func (p *parsed) appendJSON(dst []byte, extra []Field) []byte {
+	for _, f := range extra {
+		p.SetField(f.Key, f.Value)
+	}
+	dst = p.appendHead(dst)
+	dst = appendFields(dst, p.list())
+	return append(dst, '}')
+}
+
+// JSONAppender is a Format that writes a record's JSON without building
+// its Record: what the agent does with every record it reads.
+type JSONAppender interface {
+	Format
+	// AppendRecordJSON appends to dst the JSON form (Record.AppendJSON) of
+	// Parse(rec, received) with extra's fields set on it, in order: the
+	// same bytes, without the Record's map.
+	AppendRecordJSON(dst, rec []byte, received time.Time, extra ...Field) []byte
 }
 
 // settle converts a local stamp; an impossible date leaves the received time.
@@ -157,9 +236,9 @@ func settle(r *Record, st stamp, loc *time.Location) bool {
 }
 
 // setNonEmpty sets a field unless v is empty.
-func setNonEmpty(r *Record, k, v string) {
+func setNonEmpty(p *parsed, k, v string) {
 	if v != "" {
-		r.SetField(k, v)
+		p.SetField(k, v)
 	}
 }
 
@@ -183,18 +262,8 @@ func (f *plainFormat) Parse(rec []byte, received time.Time) Record {
 	return r
 }
 
-// secondsToMS converts decimal seconds ("0.021") to decimal milliseconds
-// ("21"), rounded to the microsecond.
-func secondsToMS(s string) (string, int64, bool) {
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v < 0 || v > 1e12 {
-		return "", 0, false
-	}
-	us := int64(math.Round(v * 1e6))
-	return microsToMS(us), us, true
-}
-
-// microsToMS writes microseconds as decimal milliseconds.
-func microsToMS(us int64) string {
-	return strconv.FormatFloat(float64(us)/1e3, 'f', -1, 64)
+func (f *plainFormat) AppendRecordJSON(dst, rec []byte, received time.Time, extra ...Field) []byte {
+	var p parsed
+	p.Message = f.start(&p, rec, received)
+	return p.appendJSON(dst, extra)
 }

@@ -84,15 +84,27 @@ func odooStamp(s string) (stamp, bool) {
 }
 
 func (f *odooFormat) Parse(rec []byte, received time.Time) Record {
-	r, s := f.begin(rec, received)
+	var p parsed
+	f.parse(&p, rec, received)
+	return p.record()
+}
+
+func (f *odooFormat) AppendRecordJSON(dst, rec []byte, received time.Time, extra ...Field) []byte {
+	var p parsed
+	f.parse(&p, rec, received)
+	return p.appendJSON(dst, extra)
+}
+
+func (f *odooFormat) parse(r *parsed, rec []byte, received time.Time) {
+	s := f.start(r, rec, received)
 	if strings.IndexByte(s, '\x1b') >= 0 {
 		s = stripANSI(s) // a log captured from a terminal (docker logs)
 	}
 	first, rest, _ := strings.Cut(s, "\n")
 	st, ok := odooStamp(first)
-	if !ok || len(first) < 24 || !settle(&r, st, f.loc) {
-		raw(&r, s, "no Odoo timestamp")
-		return r
+	if !ok || len(first) < 24 || !settle(&r.Record, st, f.loc) {
+		r.raw(s, "no Odoo timestamp")
+		return
 	}
 	pid, after, ok1 := strings.Cut(first[24:], " ")
 	level, after, ok2 := strings.Cut(after, " ")
@@ -102,27 +114,26 @@ func (f *odooFormat) Parse(rec []byte, received time.Time) Record {
 		logger, ok4 = after[:len(after)-1], true
 	}
 	if !ok1 || !ok2 || !ok3 || !ok4 || !allDigits(pid) || pid == "" || level == "" || strings.IndexByte(logger, ' ') >= 0 {
-		raw(&r, s, "not an Odoo log line")
-		return r
+		r.raw(s, "not an Odoo log line")
+		return
 	}
 	r.ProcID = pid
 	r.SetField(FieldPID, pid)
-	setLevel(&r, level)
+	setLevel(r, level)
 	if db != "?" && db != "" { // "?": outside a database
 		r.SetField(FieldDB, db)
 	}
 	r.SetField(FieldLogger, logger)
 	msg = strings.TrimRight(msg, " ") // the empty perf_info
 	if logger == "werkzeug" {
-		parseWerkzeug(&r, msg)
+		parseWerkzeug(r, msg)
 	}
-	r.Message = joinBody(&r, msg, rest)
-	return r
+	r.Message = joinBody(r, msg, rest)
 }
 
 // setLevel stores a Python level name and its severity; an unknown name
 // (a custom level) stays at notice.
-func setLevel(r *Record, level string) {
+func setLevel(r *parsed, level string) {
 	r.SetField(FieldLevel, level)
 	if sev, ok := pythonLevels[level]; ok {
 		r.Severity = sev
@@ -131,7 +142,7 @@ func setLevel(r *Record, level string) {
 
 // joinBody appends the continuation lines to the first line's message and
 // notes the exception of a traceback.
-func joinBody(r *Record, msg, rest string) string {
+func joinBody(r *parsed, msg, rest string) string {
 	rest = strings.TrimRight(rest, " \t\n")
 	if rest == "" {
 		return msg
@@ -167,7 +178,7 @@ func pyException(s string) string {
 //
 // the last three numbers being Odoo's perf_info. Anything else (werkzeug's
 // "code 400, message ..." lines) sets no field.
-func parseWerkzeug(r *Record, msg string) {
+func parseWerkzeug(r *parsed, msg string) {
 	client, _, _ := strings.Cut(msg, " ")
 	open := strings.Index(msg, "] \"")
 	end := strings.LastIndex(msg, "\" ")
@@ -175,8 +186,9 @@ func parseWerkzeug(r *Record, msg string) {
 		return
 	}
 	req := msg[open+3 : end]
-	tail := strings.Fields(msg[end+2:])
-	if len(tail) < 2 || len(tail[0]) != 3 || !allDigits(tail[0]) {
+	var tail [5]string
+	nt := firstFields(msg[end+2:], tail[:])
+	if nt < 2 || len(tail[0]) != 3 || !allDigits(tail[0]) {
 		return
 	}
 	method, path, _ := strings.Cut(req, " ")
@@ -190,18 +202,25 @@ func parseWerkzeug(r *Record, msg string) {
 	r.SetField(FieldHTTPStatus, tail[0])
 	// tail[1] is the size, "-" when streamed; then perf_info, possibly
 	// followed by Odoo 18's cursor mode.
-	if len(tail) < 5 || !allDigits(tail[2]) {
+	if nt < 5 || !allDigits(tail[2]) {
 		return
 	}
-	qms, qus, ok1 := secondsToMS(tail[3])
-	rms, rus, ok2 := secondsToMS(tail[4])
+	qus, ok1 := secondsToMicros(tail[3])
+	rus, ok2 := secondsToMicros(tail[4])
 	if !ok1 || !ok2 {
 		return
 	}
+	// The three values in one string: one allocation.
+	var b [80]byte
+	buf := appendMS(b[:0], qus)
+	q := len(buf)
+	buf = appendMS(buf, rus)
+	rm := len(buf)
+	ms := string(appendMS(buf, qus+rus))
 	r.SetField(FieldOdooQueryCount, tail[2])
-	r.SetField(FieldOdooQueryTimeMS, qms)
-	r.SetField(FieldOdooRemainingMS, rms)
-	r.SetField(FieldDurationMS, microsToMS(qus+rus))
+	r.SetField(FieldOdooQueryTimeMS, ms[:q])
+	r.SetField(FieldOdooRemainingMS, ms[q:rm])
+	r.SetField(FieldDurationMS, ms[rm:])
 }
 
 // stripANSI removes the colour sequences (ESC [ ... letter) Odoo writes
@@ -291,22 +310,34 @@ func splitOpenERP(line string) (l openerpLine, ok bool) {
 }
 
 func (f *openerp6Format) Parse(rec []byte, received time.Time) Record {
-	r, s := f.begin(rec, received)
+	var p parsed
+	f.parse(&p, rec, received)
+	return p.record()
+}
+
+func (f *openerp6Format) AppendRecordJSON(dst, rec []byte, received time.Time, extra ...Field) []byte {
+	var p parsed
+	f.parse(&p, rec, received)
+	return p.appendJSON(dst, extra)
+}
+
+func (f *openerp6Format) parse(r *parsed, rec []byte, received time.Time) {
+	s := f.start(r, rec, received)
 	first, rest, _ := strings.Cut(s, "\n")
 	l, ok := splitOpenERP(first)
 	if !ok {
 		if st, ok := odooStamp(strings.TrimPrefix(first, "[")); ok {
-			settle(&r, st, f.loc)
+			settle(&r.Record, st, f.loc)
 		}
-		raw(&r, s, "not an OpenERP log line")
-		return r
+		r.raw(s, "not an OpenERP log line")
+		return
 	}
-	settle(&r, l.st, f.loc)
-	setLevel(&r, l.level)
+	settle(&r.Record, l.st, f.loc)
+	setLevel(r, l.level)
 	if l.db != "?" && l.db != "" {
 		r.SetField(FieldDB, l.db)
 	}
-	setNonEmpty(&r, FieldLogger, l.logger)
+	setNonEmpty(r, FieldLogger, l.logger)
 	if l.part > 0 && rest != "" {
 		// Drop the repeated prefixes of the "[NN]: " lines.
 		lines := strings.Split(rest, "\n")
@@ -317,6 +348,5 @@ func (f *openerp6Format) Parse(rec []byte, received time.Time) Record {
 		}
 		rest = strings.Join(lines, "\n")
 	}
-	r.Message = joinBody(&r, l.msg, rest)
-	return r
+	r.Message = joinBody(r, l.msg, rest)
 }

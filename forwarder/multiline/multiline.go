@@ -24,7 +24,7 @@ type Rule struct {
 
 // Record is a joined record and where it ends in its file.
 type Record struct {
-	Text []byte
+	Text []byte // a one-line record's Text is the line given to Add
 	// Offset is the file offset just after the record's last line: what the
 	// positions may advance to once the record is safe.
 	Offset    int64
@@ -35,8 +35,9 @@ type Record struct {
 // Joiner joins the lines of one file. It is not safe for concurrent use.
 type Joiner struct {
 	rule      Rule
-	single    bool // every line is a record: record.LineFormat and no Start override
-	cur       []byte
+	single    bool   // every line is a record: record.LineFormat and no Start override
+	cur       []byte // the pending record: its first line as given while it is alone, then the joiner's own copy
+	owned     bool   // cur is the joiner's own buffer, which it may append to
 	lines     int
 	offset    int64
 	truncated bool
@@ -66,7 +67,8 @@ func (j *Joiner) starts(line []byte) bool {
 }
 
 // Add takes the next line (without its newline) ending at offset, and
-// returns the record it completes, if any.
+// returns the record it completes, if any. A record of one line is that line
+// (or its start) and no copy: the caller must not modify line afterwards.
 func (j *Joiner) Add(line []byte, offset int64, now time.Time) (done Record, ok bool) {
 	if j.single {
 		j.append(line)
@@ -92,7 +94,18 @@ func (j *Joiner) append(b []byte) {
 	if len(b) > room {
 		b, j.truncated = b[:max(room, 0)], true
 	}
-	j.cur = append(j.cur, b...)
+	switch {
+	case j.lines == 0:
+		// The first line is kept as given: most records are one line, and
+		// are then taken without a copy.
+		j.cur, j.owned = b, false
+	case !j.owned:
+		own := make([]byte, len(j.cur), max(2*(len(j.cur)+len(b)), 256))
+		copy(own, j.cur)
+		j.cur, j.owned = append(own, b...), true
+	default:
+		j.cur = append(j.cur, b...)
+	}
 }
 
 // Due reports whether the pending record has waited its timeout.
@@ -115,6 +128,6 @@ func (j *Joiner) Pending() bool { return j.lines > 0 }
 
 func (j *Joiner) take() Record {
 	r := Record{Text: j.cur, Offset: j.offset, Truncated: j.truncated, Lines: j.lines}
-	j.cur, j.lines, j.truncated = nil, 0, false
+	j.cur, j.owned, j.lines, j.truncated = nil, false, 0, false
 	return r
 }

@@ -104,3 +104,33 @@ func TestTimeoutFlushesTheLastRecord(t *testing.T) {
 		t.Fatalf("%+v %v", r, ok)
 	}
 }
+
+// A one-line record is the line given (no copy); a longer record is the
+// joiner's own copy: the joiner never writes into a caller's line, even one
+// with spare capacity, and the records it returned stay as they were.
+func TestJoinerBorrowsLinesButNeverWritesIntoThem(t *testing.T) {
+	j := New(Rule{Format: format(t, "odoo")})
+	arena := []byte("2026-11-22 10:00:00,123 4711 INFO ? odoo: one" + "................")
+	first := arena[:len(arena)-16] // spare capacity: the dots
+	now := time.Now()
+	if _, ok := j.Add(first, 10, now); ok {
+		t.Fatal("record taken before the next line showed it complete")
+	}
+	r1, ok := j.Add([]byte("2026-11-22 10:00:01,000 4711 ERROR ? odoo: two"), 20, now)
+	if !ok || string(r1.Text) != string(first) || &r1.Text[0] != &first[0] {
+		t.Fatalf("one-line record %q: not the line itself", r1.Text)
+	}
+	j.Add([]byte("Traceback (most recent call last):"), 30, now)
+	r2, ok := j.Add([]byte("2026-11-22 10:00:02,000 4711 INFO ? odoo: three"), 40, now)
+	if !ok || string(r2.Text) != "2026-11-22 10:00:01,000 4711 ERROR ? odoo: two\nTraceback (most recent call last):" || r2.Lines != 2 {
+		t.Fatalf("joined record %q (%d lines)", r2.Text, r2.Lines)
+	}
+	if !strings.HasSuffix(string(arena), "................") || string(r1.Text) != "2026-11-22 10:00:00,123 4711 INFO ? odoo: one" {
+		t.Fatalf("a caller's bytes were overwritten: %q", arena)
+	}
+	j.Add([]byte("  continuation"), 50, now)
+	r3, _ := j.Flush()
+	if string(r3.Text) != "2026-11-22 10:00:02,000 4711 INFO ? odoo: three\n  continuation" || string(r2.Text) != "2026-11-22 10:00:01,000 4711 ERROR ? odoo: two\nTraceback (most recent call last):" {
+		t.Fatalf("records changed by later lines: %q, %q", r2.Text, r3.Text)
+	}
+}

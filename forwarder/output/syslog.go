@@ -89,7 +89,11 @@ func NewSyslog(cfg SyslogConfig) (*Syslog, error) {
 
 // Send writes the batch's records; see Syslog for what delivered means.
 func (s *Syslog) Send(ctx context.Context, b spool.Batch) error {
-	frames := s.encode(b.Records)
+	plain, perr := b.Plain()
+	if perr != nil {
+		return &PermanentError{Msg: perr.Error()}
+	}
+	frames := s.encode(plain)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

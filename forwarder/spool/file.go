@@ -11,36 +11,45 @@ import (
 	"os"
 )
 
-// encode lays a batch out as: header (magic, seq, count, meta length,
-// records length), checkpoint JSON, records, CRC-32C of all that, end magic.
-func encode(b Batch) ([]byte, error) {
+// frame returns what a batch file holds around the records: head is the
+// header (magic, seq, count, meta length, records length) and the
+// checkpoint JSON, tail the CRC-32C of head and records and the end magic.
+// The file is head, records, tail: written as three parts, the records are
+// not copied.
+func frame(b Batch) (head, tail []byte, err error) {
 	meta, err := json.Marshal(b.Checkpoint)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	buf := make([]byte, 0, headerSize+len(meta)+len(b.Records)+tailSize)
-	buf = append(buf, headMagic...)
-	buf = binary.BigEndian.AppendUint64(buf, uint64(b.Seq))
-	buf = binary.BigEndian.AppendUint32(buf, uint32(b.Count))
-	buf = binary.BigEndian.AppendUint32(buf, uint32(len(meta)))
-	buf = binary.BigEndian.AppendUint64(buf, uint64(len(b.Records)))
-	buf = append(buf, meta...)
-	buf = append(buf, b.Records...)
-	buf = binary.BigEndian.AppendUint32(buf, crc32.Checksum(buf, castagnoli))
-	return append(buf, tailMagic...), nil
+	head = make([]byte, 0, headerSize+len(meta))
+	if b.Gzip {
+		head = append(head, headMagicGzip...)
+	} else {
+		head = append(head, headMagic...)
+	}
+	head = binary.BigEndian.AppendUint64(head, uint64(b.Seq))
+	head = binary.BigEndian.AppendUint32(head, uint32(b.Count))
+	head = binary.BigEndian.AppendUint32(head, uint32(len(meta)))
+	head = binary.BigEndian.AppendUint64(head, uint64(len(b.Records)))
+	head = append(head, meta...)
+	crc := crc32.Update(crc32.Checksum(head, castagnoli), castagnoli, b.Records)
+	tail = binary.BigEndian.AppendUint32(make([]byte, 0, tailSize), crc)
+	return head, append(tail, tailMagic...), nil
 }
 
 type header struct {
 	seq             int64
 	count           int
 	metaLen, recLen int64
+	gzip            bool
 }
 
 func parseHeader(h []byte, size int64) (header, error) {
-	if len(h) < headerSize || string(h[:8]) != headMagic {
+	if len(h) < headerSize || string(h[:8]) != headMagic && string(h[:8]) != headMagicGzip {
 		return header{}, fmt.Errorf("%w: bad header", ErrCorrupt)
 	}
 	hd := header{
+		gzip:    string(h[:8]) == headMagicGzip,
 		seq:     int64(binary.BigEndian.Uint64(h[8:])),
 		count:   int(binary.BigEndian.Uint32(h[16:])),
 		metaLen: int64(binary.BigEndian.Uint32(h[20:])),
@@ -122,7 +131,7 @@ func (s *Spool) read(seq int64) (Batch, error) {
 	if hd.seq != seq {
 		return Batch{}, fmt.Errorf("%w: holds batch %d", ErrCorrupt, hd.seq)
 	}
-	b := Batch{Seq: seq, Count: hd.count}
+	b := Batch{Seq: seq, Count: hd.count, Gzip: hd.gzip}
 	meta := body[headerSize : headerSize+hd.metaLen]
 	if err := json.Unmarshal(meta, &b.Checkpoint); err != nil {
 		return Batch{}, fmt.Errorf("%w: checkpoint: %v", ErrCorrupt, err)

@@ -10,7 +10,7 @@
 // Layout of the directory (created 0700):
 //
 //	00000000000000000042.batch   one file per batch, named by its sequence
-//	seq                          the last sequence assigned (decimal)
+//	seq                          the end of the block of sequences in use (decimal)
 //	dead/                        batches the collector refused for good
 //	*.tmp                        a write in progress; removed by Open
 //
@@ -20,12 +20,14 @@
 // short or damaged is detected (at Open or at Next), logged, counted as
 // dropped and never sent half.
 //
-// Records are stored as given (NDJSON, not compressed): the output chooses
-// the wire encoding (the vigie output gzips), and a resend carries the same
-// records under the same number.
+// Records are stored as given: NDJSON, or NDJSON already gzip-compressed
+// (the agent's batches: about a seventh of the bytes to write, read back
+// and keep in memory, and the vigie output sends them as they are). A resend carries
+// the same bytes under the same number.
 //
-// The sequence continues across restarts (the seq file survives an empty
-// spool). A spool created from nothing starts its sequence at the current
+// The sequence continues across restarts, from the end of the block the seq
+// file reserved (it survives an empty spool; numbers are skipped, never
+// reused). A spool created from nothing starts its sequence at the current
 // Unix time in microseconds rather than at 1: if the state directory is ever
 // lost or reset, the new numbers are still above everything the collector
 // has committed for this agent, instead of being taken for resends and
@@ -54,8 +56,11 @@ import (
 type Batch struct {
 	// Seq is assigned by Append (last + 1) and never reused.
 	Seq int64
-	// Records is NDJSON, one record per line, already encoded.
+	// Records is NDJSON, one record per line, already encoded; gzip
+	// compressed when Gzip is set.
 	Records []byte
+	// Gzip: Records is a gzip stream (what the vigie output sends as is).
+	Gzip bool
 	// Count is the number of records in Records.
 	Count int
 	// Checkpoint is opaque to the spool: the source positions the batch
@@ -78,17 +83,21 @@ type Stats struct {
 const DeadDir = "dead"
 
 const (
-	batchExt   = ".batch"
-	tmpExt     = atomicfile.TempSuffix
-	seqName    = "seq"
-	reasonExt  = ".reason"
-	headMagic  = "VGSPOOL1"
-	tailMagic  = "VGSPEND1"
-	headerSize = 8 + 8 + 4 + 4 + 8 // magic, seq, count, meta length, records length
-	tailSize   = 4 + 8             // crc32c, magic
+	batchExt  = ".batch"
+	tmpExt    = atomicfile.TempSuffix
+	seqName   = "seq"
+	reasonExt = ".reason"
+	headMagic = "VGSPOOL1" // records are NDJSON
+	// headMagicGzip: records are gzip-compressed NDJSON. Same layout.
+	headMagicGzip = "VGSPOOLZ"
+	tailMagic     = "VGSPEND1"
+	headerSize    = 8 + 8 + 4 + 4 + 8 // magic, seq, count, meta length, records length
+	tailSize      = 4 + 8             // crc32c, magic
 	// maxMeta bounds the checkpoint JSON, so a damaged header cannot make
 	// Open allocate gigabytes.
 	maxMeta = 64 << 20
+	// seqBlock is how many batch numbers the seq file reserves at a time.
+	seqBlock = 1024
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -111,6 +120,7 @@ type Spool struct {
 	log     *slog.Logger
 
 	appendMu sync.Mutex // serialises Append (sequence, seq file)
+	reserved int64      // the number the seq file holds; appendMu held
 
 	mu      sync.Mutex
 	entries []entry // oldest first, seq increasing
@@ -183,6 +193,7 @@ func Open(dir string, maxSize int64, logger *slog.Logger) (*Spool, error) {
 			logger.Error("spool: unreadable sequence file; continuing from the clock", "file", filepath.Join(dir, seqName), "seq", n)
 		}
 		s.last = max(s.last, n)
+		s.reserved = n
 	case errors.Is(err, os.ErrNotExist):
 		if s.last == 0 {
 			s.last = time.Now().UnixMicro()
@@ -223,28 +234,37 @@ func (s *Spool) Append(b Batch) (int64, error) {
 	s.mu.Lock()
 	b.Seq = s.last + 1
 	s.mu.Unlock()
-	buf, err := encode(b)
+	head, tail, err := frame(b)
 	if err != nil {
 		return 0, fmt.Errorf("spool: checkpoint: %w", err)
 	}
-	s.makeRoom(int64(len(buf)), b.Seq)
-	if err := atomicfile.Write(s.path(b.Seq), buf); err != nil {
+	size := int64(len(head) + len(b.Records) + len(tail))
+	s.makeRoom(size, b.Seq)
+	// The seq file keeps the numbers when every batch is gone. It holds the
+	// end of a block of numbers, written when the block is entered: one
+	// write and fsync per seqBlock batches, not per batch. A restart goes on
+	// after the block (numbers are skipped, never reused). A crash before it
+	// is written is harmless: Open takes the highest of the file and the
+	// batches.
+	if b.Seq > s.reserved {
+		end := b.Seq + seqBlock - 1
+		if err := atomicfile.Write(filepath.Join(s.dir, seqName), []byte(strconv.FormatInt(end, 10)+"\n")); err != nil {
+			return 0, err
+		}
+		s.reserved = end
+	}
+	if err := atomicfile.Write(s.path(b.Seq), head, b.Records, tail); err != nil {
 		return 0, err
 	}
-	// The seq file keeps the number when every batch is gone. A crash
-	// before it is written is harmless: Open takes the highest of the file
-	// and the batches.
-	if err := atomicfile.Write(filepath.Join(s.dir, seqName), []byte(strconv.FormatInt(b.Seq, 10)+"\n")); err != nil {
-		os.Remove(s.path(b.Seq))
-		return 0, err
-	}
+	// The batch's (and the seq file's) rename made durable: with the batch
+	// file's own, the only fsyncs of a batch.
 	if err := atomicfile.SyncDir(s.dir); err != nil {
 		os.Remove(s.path(b.Seq))
 		return 0, err
 	}
 	s.mu.Lock()
-	s.entries = append(s.entries, entry{seq: b.Seq, size: int64(len(buf)), count: b.Count, checkpoint: cloneMap(b.Checkpoint)})
-	s.bytes += int64(len(buf))
+	s.entries = append(s.entries, entry{seq: b.Seq, size: size, count: b.Count, checkpoint: cloneMap(b.Checkpoint)})
+	s.bytes += size
 	s.records += int64(b.Count)
 	s.last = b.Seq
 	close(s.wake)

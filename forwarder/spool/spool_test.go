@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -113,14 +114,51 @@ func TestRestartKeepsOrderSequenceAndCheckpoints(t *testing.T) {
 		}
 		s2.Done(b.Seq)
 	}
-	// Empty spool: the sequence still continues.
+	// Empty spool: the sequence still continues, after the block of
+	// numbers the seq file reserved.
 	s3, _ := open(t, dir, 0)
 	seq, err := s3.Append(batch(9, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if seq != seqs[3]+1 {
-		t.Fatalf("after restart with an empty spool: seq %d, want %d", seq, seqs[3]+1)
+	if seq != seqs[0]+seqBlock {
+		t.Fatalf("after restart with an empty spool: seq %d, want %d (after the reserved block %d-%d)", seq, seqs[0]+seqBlock, seqs[0], seqs[0]+seqBlock-1)
+	}
+}
+
+func TestSeqFileWrittenOncePerBlock(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := open(t, dir, 0)
+	seqFile := filepath.Join(dir, seqName)
+	first, err := s.Append(batch(0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st0, err := os.Stat(seqFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw, _ := os.ReadFile(seqFile); strings.TrimSpace(string(raw)) != strconv.FormatInt(first+seqBlock-1, 10) {
+		t.Fatalf("seq file %q, want the end of the block %d", raw, first+seqBlock-1)
+	}
+	for i := 1; i < 5; i++ {
+		if _, err := s.Append(batch(i, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, _ := os.Stat(seqFile); !os.SameFile(st0, st) {
+		t.Fatal("seq file rewritten within its block")
+	}
+	// Past the block, the next one is reserved.
+	s.mu.Lock()
+	s.last = first + seqBlock - 1
+	s.mu.Unlock()
+	seq, err := s.Append(batch(9, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw, _ := os.ReadFile(seqFile); seq != first+seqBlock || strings.TrimSpace(string(raw)) != strconv.FormatInt(seq+seqBlock-1, 10) {
+		t.Fatalf("batch %d, seq file %q: want %d and %d", seq, raw, first+seqBlock, seq+seqBlock-1)
 	}
 }
 
@@ -183,8 +221,8 @@ func TestCrashLeftoversAreDroppedNeverSentHalf(t *testing.T) {
 		t.Errorf("no log lines about the damage:\n%s", logs)
 	}
 	seq, _ := s2.Append(batch(5, 1))
-	if seq != seqs[3]+1 {
-		t.Errorf("seq %d after recovery, want %d", seq, seqs[3]+1)
+	if seq != seqs[0]+seqBlock {
+		t.Errorf("seq %d after recovery, want %d (after the reserved block)", seq, seqs[0]+seqBlock)
 	}
 }
 
@@ -226,11 +264,11 @@ func TestSizeBoundDropsOldest(t *testing.T) {
 }
 
 func mustEncode(t *testing.T, b Batch) []byte {
-	buf, err := encode(b)
+	head, tail, err := frame(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return buf
+	return append(append(head, b.Records...), tail...)
 }
 
 func TestNextBlocksUntilAppend(t *testing.T) {

@@ -140,11 +140,11 @@ func (t *Tailer) discover() {
 	}
 	// A new file's identity is saved at once, not at the next periodic save:
 	// if the agent dies and the file is rotated away before it comes back,
-	// that identity is all that leads it to the file's new name.
+	// that identity is all that leads it to the file's new name. The saver
+	// does it, so that the fsync does not hold up discovery: the next file
+	// may appear and be rotated away meanwhile.
 	if added && !t.firstScan {
-		if err := t.pos.Save(); err != nil {
-			t.log.Error("saving positions", "err", err)
-		}
+		nudge(t.saveNow)
 	}
 	for _, f := range t.files {
 		if !seen[f] && !f.gone && !f.dropped {

@@ -43,7 +43,7 @@ func (f *tfile) atEOF() bool { return f.readOff >= f.size }
 const readBudget = 1 << 20 // per file and round, for fairness
 
 // readRound reads every file once (up to readBudget), rotated-away files first.
-func (t *Tailer) readRound(ctx context.Context, out chan<- Line) (progress bool, err error) {
+func (t *Tailer) readRound(ctx context.Context, out chan<- []Line) (progress bool, err error) {
 	fs := make([]*tfile, 0, len(t.files))
 	for _, f := range t.files {
 		fs = append(fs, f)
@@ -70,7 +70,7 @@ func (t *Tailer) readRound(ctx context.Context, out chan<- Line) (progress bool,
 	return progress, nil
 }
 
-func (t *Tailer) readFile(ctx context.Context, out chan<- Line, f *tfile) (progress bool, err error) {
+func (t *Tailer) readFile(ctx context.Context, out chan<- []Line, f *tfile) (progress bool, err error) {
 	if f.fd == nil {
 		// Closed to respect MaxOpenFiles: reopen only if it grew.
 		st, err := statPath(f.path)
@@ -150,43 +150,51 @@ func (t *Tailer) readFile(ctx context.Context, out chan<- Line, f *tfile) (progr
 	return progress, nil
 }
 
-// consume splits data (read at f.readOff) into lines and sends them.
-func (t *Tailer) consume(ctx context.Context, out chan<- Line, f *tfile, data []byte) error {
+// consume splits data (read at f.readOff) into lines and sends them, all
+// the lines completed by data in one batch: one channel send and one copy
+// per read rather than per line.
+func (t *Tailer) consume(ctx context.Context, out chan<- []Line, f *tfile, data []byte) error {
+	end := bytes.LastIndexByte(data, '\n') + 1
+	if end == 0 {
+		f.appendPending(data, t.cfg.MaxLineSize)
+		f.readOff += int64(len(data))
+		return nil
+	}
+	// The batch's texts share one copy of its lines, owned by the receiver.
+	own := bytes.Clone(data[:end])
+	batch := make([]Line, 0, bytes.Count(own, []byte{'\n'}))
 	limit := t.cfg.MaxLineSize
-	for len(data) > 0 {
-		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			f.appendPending(data, limit)
-			f.readOff += int64(len(data))
-			return nil
-		}
-		raw := data[:i+1]
+	var prev, raw []byte // the last line's start read earlier, and its end here
+	for rest := own; len(rest) > 0; {
+		i := bytes.IndexByte(rest, '\n')
+		raw = rest[:i+1]
+		prev = f.pending
 		if f.skipping {
-			f.setSample(nil, raw)
-		} else {
-			f.setSample(f.pending, raw)
+			prev = nil
 		}
 		var text []byte
 		if len(f.pending) == 0 && !f.skipping && i <= limit {
-			text = bytes.Clone(bytes.TrimSuffix(data[:i], []byte{'\r'}))
-			if text == nil {
-				text = []byte{}
-			}
+			text = bytes.TrimSuffix(rest[:i], []byte{'\r'})
 		} else {
-			f.appendPending(data[:i], limit)
+			f.appendPending(rest[:i], limit)
 			text = bytes.TrimSuffix(f.pending, []byte{'\r'})
 		}
+		text = text[:len(text):len(text)] // the next text follows in the array
 		trunc := f.skipping
 		f.pending, f.skipping = nil, false
 		f.readOff += int64(i + 1)
 		f.lineStart = f.readOff
-		data = data[i+1:]
-		l := Line{Source: t.cfg.Name, Path: f.path, Key: f.key, Offset: f.readOff, Text: text, Truncated: trunc}
-		if err := t.send(ctx, out, l); err != nil {
-			return err
-		}
+		rest = rest[i+1:]
+		batch = append(batch, Line{Source: t.cfg.Name, Path: f.path, Key: f.key, Offset: f.readOff, Text: text, Truncated: trunc})
 	}
-	return nil
+	// Only the last line's sample matters: discovery (which may run while
+	// the batch waits in send) reads it with lineStart.
+	f.setSample(prev, raw)
+	if end < len(data) {
+		f.appendPending(data[end:], limit)
+		f.readOff += int64(len(data) - end)
+	}
+	return t.send(ctx, out, batch)
 }
 
 const sampleSize = 64
@@ -357,7 +365,7 @@ func (t *Tailer) closeFile(f *tfile) {
 
 // letGoIdle closes the rotated-away files that stayed at EOF for RotateWait,
 // first emitting their unterminated last line, if any.
-func (t *Tailer) letGoIdle(ctx context.Context, out chan<- Line) error {
+func (t *Tailer) letGoIdle(ctx context.Context, out chan<- []Line) error {
 	now := time.Now()
 	for _, f := range t.files {
 		if !f.gone || f.dropped || f.fd == nil || !f.atEOF() || now.Sub(f.activeAt) < t.cfg.RotateWait {
@@ -373,7 +381,7 @@ func (t *Tailer) letGoIdle(ctx context.Context, out chan<- Line) error {
 			l := Line{Source: t.cfg.Name, Path: f.path, Key: f.key, Offset: f.readOff,
 				Text: bytes.TrimSuffix(f.pending, []byte{'\r'}), Truncated: f.skipping}
 			f.pending, f.skipping = nil, false
-			if err := t.send(ctx, out, l); err != nil {
+			if err := t.send(ctx, out, []Line{l}); err != nil {
 				return err
 			}
 		}

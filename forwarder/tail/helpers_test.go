@@ -53,20 +53,22 @@ func start(t *testing.T, cfg Config, posPath string, ack func(Line) bool) *run {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &run{t: t, tl: tl, cancel: cancel, runDone: make(chan error, 1), colDone: make(chan struct{}), ack: ack}
-	out := make(chan Line, 64)
+	out := make(chan []Line, 64)
 	go func() {
 		r.runDone <- tl.Run(ctx, out)
 		close(out)
 	}()
 	go func() {
 		defer close(r.colDone)
-		for l := range out {
-			r.mu.Lock()
-			r.lines = append(r.lines, l)
-			r.mu.Unlock()
-			ok := r.ack == nil || r.ack(l) // outside the lock: may block
-			if ok {
-				tl.Ack(l.Key, l.Offset)
+		for batch := range out {
+			for _, l := range batch {
+				r.mu.Lock()
+				r.lines = append(r.lines, l)
+				r.mu.Unlock()
+				ok := r.ack == nil || r.ack(l) // outside the lock: may block
+				if ok {
+					tl.Ack(l.Key, l.Offset)
+				}
 			}
 		}
 	}()

@@ -61,7 +61,7 @@ type Line struct {
 	Path      string // the file's path when the line was read
 	Key       string // the file's key: stable across renames and restarts, new after a truncation
 	Offset    int64  // offset just after this line: pass it to Ack once the line is delivered
-	Text      []byte // the line without "\n" (and without a "\r" before it); owned by the receiver
+	Text      []byte // the line without "\n" (and without a "\r" before it); owned by the receiver (the texts of a batch share one array, each capped at its length)
 	Truncated bool   // the line was longer than MaxLineSize: Text holds its start, the rest was skipped
 }
 
@@ -149,6 +149,7 @@ type Tailer struct {
 	watcher   *fsnotify.Watcher
 	wakeScan  chan struct{} // a file appeared, vanished or was renamed
 	wakeRead  chan struct{} // a file was written
+	saveNow   chan struct{} // a new file's identity is to be saved now
 
 	mu      sync.Mutex // guards state and the read-modify-write of positions entries
 	state   map[string]*ackState
@@ -184,6 +185,7 @@ func New(cfg Config, pos *positions.File, logger *slog.Logger) (*Tailer, error) 
 		fpBuf:    make([]byte, cfg.FingerprintSize),
 		wakeScan: make(chan struct{}, 1),
 		wakeRead: make(chan struct{}, 1),
+		saveNow:  make(chan struct{}, 1),
 		state:    map[string]*ackState{},
 	}, nil
 }
@@ -212,9 +214,10 @@ func (t *Tailer) Ack(key string, offset int64) {
 // Acks once Run has returned.
 func (t *Tailer) Flush() error { return t.pos.Save() }
 
-// Run follows the files and sends their lines to out until ctx ends; it then
-// saves the positions and returns nil. It may be called once.
-func (t *Tailer) Run(ctx context.Context, out chan<- Line) error {
+// Run follows the files and sends their lines to out, in batches of
+// consecutive lines of one file, until ctx ends; it then saves the
+// positions and returns nil. It may be called once.
+func (t *Tailer) Run(ctx context.Context, out chan<- []Line) error {
 	t.mu.Lock()
 	if t.running {
 		t.mu.Unlock()
@@ -284,6 +287,10 @@ func (t *Tailer) saver(ctx context.Context, done chan<- struct{}) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-t.saveNow:
+			if err := t.pos.Save(); err != nil {
+				t.log.Error("saving positions", "err", err)
+			}
 		case <-tk.C:
 			if t.pos.Dirty() {
 				if err := t.pos.Save(); err != nil {
@@ -294,12 +301,18 @@ func (t *Tailer) saver(ctx context.Context, done chan<- struct{}) {
 	}
 }
 
-// send delivers l, running discovery while out is full so that new files are
-// opened (and thus pinned) even when the consumer is slow.
-func (t *Tailer) send(ctx context.Context, out chan<- Line, l Line) error {
+// send delivers a batch of lines. A file that appeared is opened (and thus
+// pinned) first, and discovery runs while out is full: new files are pinned
+// within a read even when the consumer is slow or a large file is being read.
+func (t *Tailer) send(ctx context.Context, out chan<- []Line, batch []Line) error {
+	select {
+	case <-t.wakeScan:
+		t.discover()
+	default:
+	}
 	for {
 		select {
-		case out <- l:
+		case out <- batch:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()

@@ -14,10 +14,11 @@ import (
 // leftover of a crash can be recognised and removed by it.
 const TempSuffix = ".tmp"
 
-// Write writes path through path+TempSuffix: write, fsync, rename. The
-// rename itself is durable only once the directory is synced (SyncDir);
-// callers writing several files sync it once for all.
-func Write(path string, data []byte) (err error) {
+// Write writes the parts, one after the other, to path through
+// path+TempSuffix: write, fsync, rename. The rename itself is durable only
+// once the directory is synced (SyncDir); callers writing several files
+// sync it once for all.
+func Write(path string, parts ...[]byte) (err error) {
 	tmp := path + TempSuffix
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -29,8 +30,10 @@ func Write(path string, data []byte) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
+	for _, data := range parts {
+		if _, err = f.Write(data); err != nil {
+			return fmt.Errorf("write %s: %w", tmp, err)
+		}
 	}
 	if err = f.Sync(); err != nil {
 		return fmt.Errorf("fsync %s: %w", tmp, err)

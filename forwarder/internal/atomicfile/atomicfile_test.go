@@ -41,3 +41,13 @@ func TestWriteFailureKeepsTheOldFile(t *testing.T) {
 		t.Errorf("old content lost: %q", got)
 	}
 }
+
+func TestWritePartsInOrder(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "batch")
+	if err := Write(p, []byte("head,"), nil, []byte("records,"), []byte("tail")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(p); err != nil || string(got) != "head,records,tail" {
+		t.Fatalf("read %q, %v", got, err)
+	}
+}

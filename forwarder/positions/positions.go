@@ -51,6 +51,9 @@ type fileData struct {
 	Version int                  `json:"version"`
 	Sources map[string]time.Time `json:"sources,omitempty"`
 	Files   map[string]Entry     `json:"files"`
+	// SavedAt is when the file was written: what the agent knew then, it
+	// knew for sure. Absent in files of agents before 2026-11-22.
+	SavedAt time.Time `json:"saved_at,omitzero"`
 }
 
 // File is a positions file. It is safe for concurrent use.
@@ -59,11 +62,12 @@ type File struct {
 
 	saveMu sync.Mutex // serialises Save
 
-	mu      sync.Mutex
-	data    fileData
-	existed bool
-	gen     uint64 // bumped on each change
-	saved   uint64 // gen last written
+	mu        sync.Mutex
+	data      fileData
+	prevSaved time.Time // data.SavedAt as read by Open
+	existed   bool
+	gen       uint64 // bumped on each change
+	saved     uint64 // gen last written
 }
 
 const tmpPrefix = atomicfile.TempSuffix
@@ -115,8 +119,14 @@ func Open(path string) (*File, error) {
 		d.Sources = map[string]time.Time{}
 	}
 	f.data = d
+	f.prevSaved = d.SavedAt
 	return f, nil
 }
+
+// SavedAt is when an earlier run last saved the file; zero at a first start
+// or when that run did not record it. A file that appeared after it was
+// never seen by that run.
+func (f *File) SavedAt() time.Time { return f.prevSaved }
 
 func escapeGlob(s string) string {
 	r := strings.NewReplacer(`*`, `\*`, `?`, `\?`, `[`, `\[`)
@@ -222,6 +232,7 @@ func (f *File) Save() error {
 		return nil
 	}
 	gen := f.gen
+	f.data.SavedAt = time.Now().UTC()
 	b, err := json.MarshalIndent(&f.data, "", "  ")
 	f.mu.Unlock()
 	if err != nil {

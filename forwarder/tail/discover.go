@@ -92,6 +92,9 @@ func (t *Tailer) initialScan() {
 		f.gone = true
 	}
 	t.orphans = nil
+	if !t.firstRun {
+		t.adoptUnseenSiblings(t.pos.SavedAt())
+	}
 	t.firstRun = false
 	t.pos.MarkStarted(t.cfg.Name)
 	if err := t.pos.Save(); err != nil {
@@ -240,6 +243,60 @@ func (t *Tailer) markGone(f *tfile) {
 	t.forget(f, false)
 }
 
+// adoptUnseenSiblings reads from their start the rotated siblings of the
+// followed files that no run has seen: created after the earlier run last
+// saved its positions, then rotated away before this run looked, so no
+// saved identity leads to them. Files an earlier run read and let go are
+// not taken again: they stayed untouched for RotateWait before their entry
+// went, so their last change predates that save by more than the margin
+// allowed here for a file created just before it and not yet discovered.
+// Copies of followed files (copytruncate) are not taken either.
+func (t *Tailer) adoptUnseenSiblings(saved time.Time) {
+	if saved.IsZero() {
+		return
+	}
+	after := saved.Add(-t.cfg.RotateWait / 2).UnixNano()
+	copies := map[string]bool{} // complete fingerprints of followed files
+	var paths []string
+	for _, f := range t.files {
+		if f.fpLen >= t.cfg.FingerprintSize {
+			copies[f.fp] = true
+		}
+		paths = append(paths, f.path)
+	}
+	paths = append(paths, t.glob()...)
+	sort.Strings(paths)
+	done := map[string]bool{}
+	for _, p := range paths {
+		for _, s := range t.siblings(p) {
+			if done[s] {
+				continue
+			}
+			done[s] = true
+			st, err := statPath(s)
+			if err != nil || !st.regular || t.byID[st.id] != nil || st.mtime <= after {
+				continue
+			}
+			fd, err := openFile(s)
+			if err != nil {
+				continue
+			}
+			head, err := readHead(fd, make([]byte, t.cfg.FingerprintSize))
+			_ = fd.Close()
+			if err != nil || len(head) == 0 {
+				continue
+			}
+			fp, fpLen := hashHex(head), len(head)
+			if fpLen >= t.cfg.FingerprintSize && copies[fp] {
+				continue
+			}
+			t.log.Info("rotated away while the agent was down, before it had seen it: reading it from the start", "path", s)
+			f := t.track(newKey(t.cfg.Name, st.id), s, st, 0, fp, fpLen)
+			f.gone = true
+		}
+	}
+}
+
 // findSibling looks in path's directory for the file with identity id and
 // fingerprint fp, among the names starting like path's (app.log → app.log.1,
 // app.log-20261122, app.1.log), compressed ones excepted. Failing that, a
@@ -249,7 +306,9 @@ func (t *Tailer) findSibling(path string, id fileID, fp string, fpLen int, minSi
 	var copyPath string
 	var copySt fileStat
 	copies := 0
-	for _, p := range t.siblings(path) {
+	// The file may still be where it was last seen (a rotated file an
+	// earlier run was reading), so path itself comes first.
+	for _, p := range append([]string{path}, t.siblings(path)...) {
 		st, err := statPath(p)
 		if err != nil || !st.regular || t.byID[st.id] != nil && st.id != id {
 			continue

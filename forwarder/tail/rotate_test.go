@@ -3,6 +3,7 @@ package tail
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -261,4 +262,72 @@ func TestRotationWhileClosed(t *testing.T) {
 	got := r.waitN(9, 5*time.Second)
 	r.quiet(2*cfg.RotateWait, 9)
 	equal(t, sortedCopy(got), sortedCopy(append(lines("a", 0, 6), lines("b", 0, 3)...)))
+}
+
+// A file created while the agent was down and rotated away before it came
+// back has no saved identity: it is found among the siblings because it
+// changed after the positions were last saved, and read from its start. A
+// sibling an earlier run read and let go, untouched since, is not read again.
+func TestFileBornAndRotatedWhileDown(t *testing.T) {
+	dir, app, pos := tmpPaths(t)
+	old := filepath.Join(dir, "app.log.9")
+	appendTo(t, old, numbered("old", 0, 3)) // read by some earlier run, let go long ago
+	past := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+	appendTo(t, app, numbered("a", 0, 4))
+	cfg := testConfig(app)
+	r := start(t, cfg, pos, nil)
+	r.waitN(4, 5*time.Second)
+	r.stop()
+
+	// Down: app.log → app.log.1, a new app.log gets lines and is itself
+	// rotated to app.log.2, then a third app.log.
+	appendTo(t, app, numbered("a", 4, 6))
+	renameAs(t, app, app+".1")
+	appendTo(t, app, numbered("b", 0, 5))
+	renameAs(t, app, app+".2")
+	appendTo(t, app, numbered("c", 0, 2))
+
+	r2 := start(t, cfg, pos, nil)
+	want := append(append(lines("a", 4, 6), lines("b", 0, 5)...), lines("c", 0, 2)...)
+	got := r2.waitN(len(want), 5*time.Second)
+	r2.quiet(2*cfg.RotateWait, len(want))
+	equal(t, sortedCopy(got), sortedCopy(want))
+}
+
+// An earlier run's rotated file still at the name it was read under is
+// found there, and its rest is read.
+func TestRotatedFileStillAtItsNameAfterRestart(t *testing.T) {
+	_, app, pos := tmpPaths(t)
+	appendTo(t, app, numbered("a", 0, 3))
+	cfg := testConfig(app)
+	r := start(t, cfg, pos, nil)
+	r.waitN(3, 5*time.Second)
+	r.stop()
+	renameAs(t, app, app+".1")
+	appendTo(t, app+".1", numbered("a", 3, 5))
+	// Second run: finds app.log.1 by its identity, reads the rest, and
+	// is stopped before it lets the file go, with its path now app.log.1.
+	r2 := start(t, cfg, pos, func(l Line) bool { return string(l.Text) != "a 4" })
+	r2.waitN(2, 5*time.Second)
+	r2.stop()
+	p, err := positions.Open(pos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, e := range p.Entries(cfg.Name) {
+		paths = append(paths, filepath.Base(e.Path))
+	}
+	if !slices.Contains(paths, "app.log.1") {
+		t.Fatalf("saved paths %v: want app.log.1 among them", paths)
+	}
+	appendTo(t, app+".1", numbered("a", 5, 6))
+	r3 := start(t, cfg, pos, nil)
+	want := lines("a", 4, 6) // a 4 was not acknowledged: read again
+	got := r3.waitN(len(want), 5*time.Second)
+	r3.quiet(2*cfg.RotateWait, len(want))
+	equal(t, sortedCopy(got), sortedCopy(want))
 }

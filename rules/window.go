@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -62,6 +64,8 @@ func (g *group) push(r *record.Record) {
 }
 
 // latest returns the samples newest first, with their own Fields maps.
+// Newest by id, which follows time: the store's writers commit (and so
+// report) records of one moment in any order.
 func (g *group) latest() []record.Record {
 	out := make([]record.Record, 0, g.n)
 	for i := range g.n {
@@ -75,6 +79,7 @@ func (g *group) latest() []record.Record {
 		}
 		out = append(out, r)
 	}
+	slices.SortStableFunc(out, func(a, b record.Record) int { return cmp.Compare(b.ID, a.ID) })
 	return out
 }
 

@@ -57,3 +57,20 @@ func TestHumanDurations(t *testing.T) {
 		t.Errorf("duration rounds to the minute: %q", got)
 	}
 }
+
+// Records of one moment may be committed, and so observed, out of id order:
+// the newest sample is still the highest id.
+func TestGroupSamplesNewestByID(t *testing.T) {
+	var g group
+	for _, id := range []int64{11, 14, 12, 13} {
+		g.push(&record.Record{ID: id, Message: fmt.Sprint(id)})
+	}
+	got := g.latest()
+	var ids []int64
+	for _, r := range got {
+		ids = append(ids, r.ID)
+	}
+	if fmt.Sprint(ids) != "[14 13 12 11]" {
+		t.Fatalf("ids %v, want [14 13 12 11]", ids)
+	}
+}

@@ -340,21 +340,7 @@ func runAgentVigie(ctx context.Context, opt options, dir string, lf odooFile) (f
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w (agent log %s: %s)", storedMetric, err, a.logPath, tail(a.logPath, 600)))
 	}
-	// The agent counts a batch shipped when the collector's answer arrives,
-	// just after the commit the collector's counter shows: wait for it.
-	var m map[string]float64
-	for end := time.Now().Add(10 * time.Second); ; {
-		m, err = agentMetrics(ctx, metricsAddr)
-		if err == nil && m[shippedSeries] >= float64(lf.Records) || time.Now().After(end) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		return fail(fmt.Errorf("agent /metrics: %w", err))
-	}
-	f.AgentMetrics = m
-	if err := checkAgentMetrics(m, lf); err != nil {
+	if f.AgentMetrics, err = awaitShipped(ctx, metricsAddr, lf); err != nil {
 		return fail(err)
 	}
 	// Nothing doubled: the collector holds each record once.
@@ -368,6 +354,26 @@ func runAgentVigie(ctx context.Context, opt options, dir string, lf odooFile) (f
 		return fail(err)
 	}
 	return f
+}
+
+// awaitShipped waits until the agent's /metrics count every record shipped,
+// then checks its counters against the file. The agent counts a batch
+// shipped when the collector's answer arrives, just after the commit the
+// collector's counter shows.
+func awaitShipped(ctx context.Context, metricsAddr string, lf odooFile) (map[string]float64, error) {
+	var m map[string]float64
+	var err error
+	for end := time.Now().Add(10 * time.Second); ; {
+		m, err = agentMetrics(ctx, metricsAddr)
+		if err == nil && m[shippedSeries] >= float64(lf.Records) || time.Now().After(end) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("agent /metrics: %w", err)
+	}
+	return m, checkAgentMetrics(m, lf)
 }
 
 // shippedSeries is the agent's count of records the collector acknowledged.

@@ -262,19 +262,7 @@ func runAgentReceiver(ctx context.Context, opt options, dir string, lf odooFile)
 	if err != nil {
 		return fail(fmt.Errorf("receiver: %w (agent log %s: %s)", err, a.logPath, tail(a.logPath, 600)))
 	}
-	var m map[string]float64
-	for end := time.Now().Add(10 * time.Second); ; {
-		m, err = agentMetrics(ctx, metricsAddr)
-		if err == nil && m[shippedSeries] >= float64(lf.Records) || time.Now().After(end) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		return fail(fmt.Errorf("agent /metrics: %w", err))
-	}
-	f.AgentMetrics = m
-	if err := checkAgentMetrics(m, lf); err != nil {
+	if f.AgentMetrics, err = awaitShipped(ctx, metricsAddr, lf); err != nil {
 		return fail(err)
 	}
 	if c, err := receiverCounts(ctx, raddr); err != nil || c.Records != int64(lf.Records) {

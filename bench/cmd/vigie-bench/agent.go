@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -288,6 +289,25 @@ func logFileRun(who string, r int, f fileFigures) {
 		r, who, f.Pinning, f.Stored, f.Seconds, f.SecondsButLast, f.LinesPerSec, f.RecordsPerSec, mib(f.PeakRSS), f.CPUSeconds, e)
 }
 
+// writeAgentConfig writes the run's agent.yml, shipping lf to serverAddr,
+// and returns its path and the agent's metrics address.
+func writeAgentConfig(dir, serverAddr, token string, lf odooFile) (cfg, metricsAddr string, err error) {
+	addrs, err := freeAddrs(1, 0)
+	if err != nil {
+		return "", "", err
+	}
+	cfg = filepath.Join(dir, "agent.yml")
+	err = os.WriteFile(cfg, []byte(agentConfig(serverAddr, token, filepath.Join(dir, "state"), addrs[0], lf.Path)), 0o600)
+	return cfg, addrs[0], err
+}
+
+// startAgent starts vigie-agent on cfg behind the pinning prefix, with
+// GOMAXPROCS=1, its output in dir/agent.log.
+func startAgent(prefix []string, bin, dir, cfg string) (*proc, error) {
+	argv := append(slices.Clone(prefix), bin, "--config", cfg)
+	return startProc("vigie-agent", filepath.Join(dir, "agent.log"), []string{"GOMAXPROCS=1"}, argv...)
+}
+
 // runAgentVigie starts a fresh vigie with an agent token, then the agent on
 // one core, and waits until vigie has stored every record of the file.
 func runAgentVigie(ctx context.Context, opt options, dir string, lf odooFile) (f fileFigures) {
@@ -300,13 +320,8 @@ func runAgentVigie(ctx context.Context, opt options, dir string, lf odooFile) (f
 		return fail(err)
 	}
 	defer s.kill()
-	addrs, err := freeAddrs(1, 0)
+	cfg, metricsAddr, err := writeAgentConfig(dir, s.httpAddr, token, lf)
 	if err != nil {
-		return fail(err)
-	}
-	metricsAddr := addrs[0]
-	cfg := filepath.Join(dir, "agent.yml")
-	if err := os.WriteFile(cfg, []byte(agentConfig(s.httpAddr, token, filepath.Join(dir, "state"), metricsAddr, lf.Path)), 0o600); err != nil {
 		return fail(err)
 	}
 	base, _, err := s.stored(ctx)
@@ -317,9 +332,8 @@ func runAgentVigie(ctx context.Context, opt options, dir string, lf odooFile) (f
 	if err != nil {
 		return fail(err)
 	}
-	argv := append(prefix, opt.agent, "--config", cfg)
 	started := time.Now()
-	a, err := startProc("vigie-agent", filepath.Join(dir, "agent.log"), []string{"GOMAXPROCS=1"}, argv...)
+	a, err := startAgent(prefix, opt.agent, dir, cfg)
 	if err != nil {
 		return fail(err)
 	}

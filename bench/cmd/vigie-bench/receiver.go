@@ -230,18 +230,12 @@ func runAgentReceiver(ctx context.Context, opt options, dir string, lf odooFile)
 		return fail(err)
 	}
 	defer rp.kill()
-	addrs, err := freeAddrs(1, 0)
+	cfg, metricsAddr, err := writeAgentConfig(dir, raddr, token, lf)
 	if err != nil {
 		return fail(err)
 	}
-	metricsAddr := addrs[0]
-	cfg := filepath.Join(dir, "agent.yml")
-	if err := os.WriteFile(cfg, []byte(agentConfig(raddr, token, filepath.Join(dir, "state"), metricsAddr, lf.Path)), 0o600); err != nil {
-		return fail(err)
-	}
-	argv := append(prefix, opt.agent, "--config", cfg)
 	started := time.Now()
-	a, err := startProc("vigie-agent", filepath.Join(dir, "agent.log"), []string{"GOMAXPROCS=1"}, argv...)
+	a, err := startAgent(prefix, opt.agent, dir, cfg)
 	if err != nil {
 		return fail(err)
 	}

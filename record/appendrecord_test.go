@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,30 +45,19 @@ func TestAppendRecordJSONIsParse(t *testing.T) {
 		}
 	}
 	n := 0
-	for root, format := range formatGoldenDirs {
-		ins, err := filepath.Glob(filepath.Join(root, "*", "input.txt"))
-		if err != nil {
-			t.Fatal(err)
+	for _, g := range goldenInputs(t) {
+		f, recv := loadFormatCase(t, g.dir, g.format)
+		fa, ok := f.(JSONAppender)
+		if !ok {
+			continue
 		}
-		for _, in := range ins {
-			dir := filepath.Dir(in)
-			f, recv := loadFormatCase(t, dir, format)
-			fa, ok := f.(JSONAppender)
-			if !ok {
-				continue
-			}
-			b, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, rec := range append(splitRecords(f, b), b) {
-				for _, extra := range extraSets {
-					n++
-					want := parseThenMarshal(t, f, rec, recv, extra)
-					got := fa.AppendRecordJSON([]byte("prefix:"), rec, recv, extra...)
-					if !bytes.Equal(got, append([]byte("prefix:"), want...)) {
-						t.Errorf("%s %q with %v:\n got %s\nwant prefix:%s", dir, rec, extra, got, want)
-					}
+		for _, rec := range append(splitRecords(f, g.input), g.input) {
+			for _, extra := range extraSets {
+				n++
+				want := parseThenMarshal(t, f, rec, recv, extra)
+				got := fa.AppendRecordJSON([]byte("prefix:"), rec, recv, extra...)
+				if !bytes.Equal(got, append([]byte("prefix:"), want...)) {
+					t.Errorf("%s %q with %v:\n got %s\nwant prefix:%s", g.dir, rec, extra, got, want)
 				}
 			}
 		}
@@ -81,13 +68,8 @@ func TestAppendRecordJSONIsParse(t *testing.T) {
 }
 
 func FuzzAppendRecordJSON(f *testing.F) {
-	for root := range formatGoldenDirs {
-		ins, _ := filepath.Glob(filepath.Join(root, "*", "input.txt"))
-		for _, in := range ins {
-			if b, err := os.ReadFile(in); err == nil {
-				f.Add(b, "file", "/var/log/x.log")
-			}
-		}
+	for _, g := range goldenInputs(f) {
+		f.Add(g.input, "file", "/var/log/x.log")
 	}
 	f.Add([]byte(`2026-11-22 10:00:00,123 4711 INFO db werkzeug: 10.0.0.5 - - [22/Nov/2026 10:00:00] "GET / HTTP/1.1" 200 - 3 0.0005 1e3`), "db", "x")
 	recv := time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)

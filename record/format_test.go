@@ -113,34 +113,48 @@ func goldenCompare(t *testing.T, dir string, got any) {
 	}
 }
 
-func TestGoldenFormats(t *testing.T) {
-	n := 0
+// goldenInput is one golden case of formatGoldenDirs: dir/input.txt read
+// with format.
+type goldenInput struct {
+	root, format, dir string
+	input             []byte
+}
+
+// goldenInputs lists every golden case, input read.
+func goldenInputs(t testing.TB) []goldenInput {
+	t.Helper()
+	var out []goldenInput
 	for root, format := range formatGoldenDirs {
 		ins, err := filepath.Glob(filepath.Join(root, "*", "input.txt"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, in := range ins {
-			dir := filepath.Dir(in)
-			n++
-			t.Run(filepath.Base(root)+"/"+filepath.Base(dir), func(t *testing.T) {
-				f, recv := loadFormatCase(t, dir, format)
-				b, err := os.ReadFile(in)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := []Record{}
-				for _, rec := range splitRecords(f, b) {
-					r := f.Parse(rec, recv)
-					checkFormatInvariants(t, f, rec, recv, r)
-					got = append(got, r)
-				}
-				goldenCompare(t, dir, got)
-			})
+			b, err := os.ReadFile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, goldenInput{root, format, filepath.Dir(in), b})
 		}
 	}
-	if n == 0 {
+	if len(out) == 0 {
 		t.Fatal("no golden cases")
+	}
+	return out
+}
+
+func TestGoldenFormats(t *testing.T) {
+	for _, g := range goldenInputs(t) {
+		t.Run(filepath.Base(g.root)+"/"+filepath.Base(g.dir), func(t *testing.T) {
+			f, recv := loadFormatCase(t, g.dir, g.format)
+			got := []Record{}
+			for _, rec := range splitRecords(f, g.input) {
+				r := f.Parse(rec, recv)
+				checkFormatInvariants(t, f, rec, recv, r)
+				got = append(got, r)
+			}
+			goldenCompare(t, g.dir, got)
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,14 +103,8 @@ func TestWordsReuseAgreesWithWords(t *testing.T) {
 	for _, s := range []string{"ERROR:  relation \"res_partner\" does not exist", "", "Été 2026 — ÉCOLE d'été", "a", "x  y\tz", "naïve café", "ERROR:  relation"} {
 		r := record.Record{Message: s}
 		w.Reset(&r)
-		got, want := w.get(), words(s)
-		if len(got) != len(want) {
+		if got, want := w.get(), words(s); !slices.Equal(got, want) {
 			t.Fatalf("%q: %q, want %q", s, got, want)
-		}
-		for i := range got {
-			if got[i] != want[i] {
-				t.Fatalf("%q: %q, want %q", s, got, want)
-			}
 		}
 	}
 }
@@ -121,14 +116,8 @@ func FuzzWordsReuse(f *testing.F) {
 		for _, s := range []string{a, b, a} {
 			r := record.Record{Message: s}
 			w.Reset(&r)
-			got, want := w.get(), words(s)
-			if len(got) != len(want) {
+			if got, want := w.get(), words(s); !slices.Equal(got, want) {
 				t.Fatalf("%q: %q, want %q", s, got, want)
-			}
-			for i := range got {
-				if got[i] != want[i] {
-					t.Fatalf("%q: %q, want %q", s, got, want)
-				}
 			}
 		}
 	})

@@ -301,11 +301,24 @@ func writeAgentConfig(dir, serverAddr, token string, lf odooFile) (cfg, metricsA
 	return cfg, addrs[0], err
 }
 
-// startAgent starts vigie-agent on cfg behind the pinning prefix, with
-// GOMAXPROCS=1, its output in dir/agent.log.
-func startAgent(prefix []string, bin, dir, cfg string) (*proc, error) {
+// ship starts vigie-agent on cfg behind the pinning prefix, with
+// GOMAXPROCS=1 and its output in dir/agent.log, and waits until count
+// reaches the file's records; f gets the rates and the agent's RSS and CPU.
+// The agent is returned (nil if it did not start) with the wait's error.
+func (f *fileFigures) ship(ctx context.Context, prefix []string, bin, dir, cfg string, lf odooFile,
+	count func() (int64, error), every time.Duration) (*proc, error) {
 	argv := append(slices.Clone(prefix), bin, "--config", cfg)
-	return startProc("vigie-agent", filepath.Join(dir, "agent.log"), []string{"GOMAXPROCS=1"}, argv...)
+	started := time.Now()
+	a, err := startProc("vigie-agent", filepath.Join(dir, "agent.log"), []string{"GOMAXPROCS=1"}, argv...)
+	if err != nil {
+		return nil, err
+	}
+	w, err := waitCount(ctx, count, a.exitError, int64(lf.Records), every, agentStall, fileTimeout(lf.Lines))
+	f.setRates(lf, w, started)
+	if u, err2 := readProcUsage(a.pid()); err2 == nil {
+		f.PeakRSS, f.CPUSeconds = u.PeakRSS, u.CPUSeconds
+	}
+	return a, err
 }
 
 // runAgentVigie starts a fresh vigie with an agent token, then the agent on
@@ -332,21 +345,15 @@ func runAgentVigie(ctx context.Context, opt options, dir string, lf odooFile) (f
 	if err != nil {
 		return fail(err)
 	}
-	started := time.Now()
-	a, err := startAgent(prefix, opt.agent, dir, cfg)
-	if err != nil {
-		return fail(err)
-	}
-	defer a.kill()
 	count := func() (int64, error) {
 		v, _, err := s.stored(ctx)
 		return v - base, err
 	}
-	w, err := waitCount(ctx, count, a.exitError, int64(lf.Records), 50*time.Millisecond, agentStall, fileTimeout(lf.Lines))
-	f.setRates(lf, w, started)
-	if u, err2 := readProcUsage(a.pid()); err2 == nil {
-		f.PeakRSS, f.CPUSeconds = u.PeakRSS, u.CPUSeconds
+	a, err := f.ship(ctx, prefix, opt.agent, dir, cfg, lf, count, 50*time.Millisecond)
+	if a == nil {
+		return fail(err)
 	}
+	defer a.kill()
 	if u, err2 := readProcUsage(s.pid()); err2 == nil {
 		c := u.CPUSeconds - c0.CPUSeconds
 		f.CollectorCPUSeconds = &c

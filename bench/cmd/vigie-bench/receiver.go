@@ -234,21 +234,15 @@ func runAgentReceiver(ctx context.Context, opt options, dir string, lf odooFile)
 	if err != nil {
 		return fail(err)
 	}
-	started := time.Now()
-	a, err := startAgent(prefix, opt.agent, dir, cfg)
-	if err != nil {
-		return fail(err)
-	}
-	defer a.kill()
 	count := func() (int64, error) {
 		c, err := receiverCounts(ctx, raddr)
 		return c.Records, err
 	}
-	w, err := waitCount(ctx, count, a.exitError, int64(lf.Records), 20*time.Millisecond, agentStall, fileTimeout(lf.Lines))
-	f.setRates(lf, w, started)
-	if u, err2 := readProcUsage(a.pid()); err2 == nil {
-		f.PeakRSS, f.CPUSeconds = u.PeakRSS, u.CPUSeconds
+	a, err := f.ship(ctx, prefix, opt.agent, dir, cfg, lf, count, 20*time.Millisecond)
+	if a == nil {
+		return fail(err)
 	}
+	defer a.kill()
 	if u, err2 := readProcUsage(rp.pid()); err2 == nil {
 		c := u.CPUSeconds
 		f.CollectorCPUSeconds = &c
